@@ -265,12 +265,46 @@ struct rg_backend {
 
 /* ============================== layers ============================== */
 
+/* How a forward pass runs. RECOMPUTE is a training forward repeated for backward (the
+   reversible block, checkpointing): it must give the same result and must not update
+   running statistics. */
+typedef enum rg_mode { RG_MODE_TRAIN = 0, RG_MODE_EVAL, RG_MODE_RECOMPUTE } rg_mode;
+
+/* Parameter binding. Every layer lays its parameters out with one function that hands out
+   consecutive views of a flat buffer, so the same function sizes the parameters (base
+   NULL: views get data NULL), binds them, and binds their gradients and Adam moments.
+   Buffers (BatchNorm running statistics) come from a second, non-trainable buffer. When
+   names is set, each view is recorded as prefix + name (for checkpoints). */
+typedef struct rg_param_name {
+    char name[96];
+    int64_t offset;   /* into the parameter or buffer block */
+    int64_t rows, cols;
+    int is_buffer;
+} rg_param_name;
+
+typedef struct rg_binder {
+    rg_real *params;      /* parameter block, or NULL for a sizing pass */
+    int64_t n_params;     /* reals handed out so far */
+    rg_real *buffers;     /* buffer block, or NULL */
+    int64_t n_buffers;
+    rg_param_name *names; /* optional record of every view, capacity cap_names */
+    int64_t n_names, cap_names;
+    char prefix[64];      /* prepended to recorded names, e.g. "blocks.3." */
+} rg_binder;
+
+RGDEF rg_binder rg_binder_make(rg_real *params, rg_real *buffers);
+RGDEF rg_tensor rg_bind_param(rg_binder *b, int64_t rows, int64_t cols, const char *name);
+RGDEF rg_tensor rg_bind_buffer(rg_binder *b, int64_t rows, int64_t cols, const char *name);
+
 /* Linear: y (N, out) = x (N, in) W (in, out) + b (out). */
 typedef struct rg_linear {
     rg_tensor W;  /* (in, out) */
     rg_tensor b;  /* (1, out), data NULL for no bias */
 } rg_linear;
 
+RGDEF void rg_linear_bind(rg_linear *p, rg_binder *b, int64_t in, int64_t out, int bias, const char *name);
+/* PyTorch's default: W and b uniform in +-1/sqrt(in); uses streams stream, stream + 1 */
+RGDEF rg_status rg_linear_init(rg_ctx *ctx, const rg_linear *p, uint64_t stream);
 /* y = x W + b */
 RGDEF rg_status rg_linear_forward(rg_ctx *ctx, rg_tensor y, rg_tensor x, const rg_linear *p);
 /* dx = dy W^T (skipped when dx.data is NULL); grad->W += x^T dy; grad->b += sum_rows dy */
@@ -304,6 +338,188 @@ RGDEF rg_status rg_layernorm_forward(rg_ctx *ctx, rg_tensor y, const rg_layernor
 /* dx = dL/dx; grad->gamma, grad->beta += */
 RGDEF rg_status rg_layernorm_backward(rg_ctx *ctx, rg_tensor dx, const rg_layernorm *grad, rg_tensor dy, rg_tensor x,
                                       const rg_layernorm_cache *cache, const rg_layernorm *p);
+
+/* A normalisation chosen at run time: layer norm, batch norm or none (identity).
+   BatchNorm uses batch statistics in TRAIN and RECOMPUTE (RECOMPUTE leaves the running
+   statistics alone) and running statistics in EVAL; momentum 0.1 and the unbiased batch
+   variance for the running estimate, as PyTorch. */
+typedef enum rg_norm_kind { RG_NORM_NONE = 0, RG_NORM_LAYER, RG_NORM_BATCH } rg_norm_kind;
+typedef struct rg_norm {
+    rg_norm_kind kind;
+    rg_tensor gamma, beta;                /* (1, D) parameters (LAYER, BATCH) */
+    rg_tensor running_mean, running_var;  /* (1, D) buffers (BATCH) */
+} rg_norm;
+typedef struct rg_norm_cache {
+    rg_tensor mean, rstd;  /* LAYER: (N, 1) per row; BATCH: (1, D) per column; NONE: empty */
+} rg_norm_cache;
+#define RG_BN_MOMENTUM 0.1
+
+RGDEF void rg_norm_bind(rg_norm *p, rg_binder *b, rg_norm_kind kind, int64_t dim, const char *name);
+RGDEF rg_status rg_norm_init(rg_ctx *ctx, const rg_norm *p); /* gamma 1, beta 0, running 0 / 1 */
+RGDEF rg_status rg_norm_cache_alloc(rg_ctx *ctx, rg_norm_cache *cache, rg_norm_kind kind, int64_t n, int64_t dim);
+RGDEF void rg_norm_cache_free(rg_ctx *ctx, rg_norm_cache *cache);
+/* y = norm(x) (y may equal x for NONE only); cache written; BATCH in TRAIN updates the running statistics */
+RGDEF rg_status rg_norm_forward(rg_ctx *ctx, rg_tensor y, rg_norm_cache *cache, rg_tensor x, const rg_norm *p,
+                                rg_mode mode);
+/* dx = ; grad->gamma, grad->beta += */
+RGDEF rg_status rg_norm_backward(rg_ctx *ctx, rg_tensor dx, const rg_norm *grad, rg_tensor dy, rg_tensor x,
+                                 const rg_norm_cache *cache, const rg_norm *p, rg_mode mode);
+
+/* ---- graph convolutions ----
+   Each conv maps x (N, in) on a device graph to y (N, out). Common conventions:
+   - rg_<conv>_bind lays out the parameters (see rg_binder), rg_<conv>_init fills them
+     (consuming streams stream .. stream + 15);
+   - a cache, allocated once for a graph size, holds what backward needs and the scratch
+     space of both passes: no allocation inside forward or backward;
+   - backward runs after a forward with the same inputs and cache; it WRITES dx (skipped when
+     dx.data is NULL) and ACCUMULATES parameter gradients and, for GEN, the gradient of the
+     edge input (one edge embedding is shared by every layer of a model). */
+
+/* GENConv (DeeperGCN): m_ij = ReLU(x_j + e_ij) + eps, h_i = aggr_j m_ij,
+   [MsgNorm: h_i = s * ||x_i|| * h_i / ||h_i||], y = MLP(h + x) with
+   MLP = Linear(D, 2D) -> norm -> ReLU -> Linear(2D, D). Aggregators: SUM, MEAN, MAX,
+   SOFTMAX (per channel, softmax_j(t m_ij) weights, learnable t), POWER
+   ((mean_j m_ij^p)^(1/p), learnable p). Nodes with no incoming edge aggregate to 0. */
+typedef struct rg_gen_config {
+    int64_t dim;           /* channels in and out */
+    int64_t edge_dim;      /* width of the edge input: 0 = none; dim, or anything with encode_edges */
+    int encode_edges;      /* own edge encoder Linear(edge_dim, dim) */
+    rg_aggr aggr;
+    double t;              /* softmax temperature (initial value when learned) */
+    int learn_t;
+    double p;              /* power (initial value when learned) */
+    int learn_p;
+    int msg_norm;          /* MsgNorm */
+    int learn_msg_scale;   /* learnable MsgNorm scale s (else s = 1) */
+    rg_norm_kind mlp_norm; /* the norm inside the MLP */
+    double eps;            /* message epsilon */
+} rg_gen_config;
+typedef struct rg_gen {
+    rg_linear edge_enc;    /* (edge_dim, dim) + bias, when encode_edges */
+    rg_tensor t, p, scale; /* (1, 1) each, data NULL unless learned */
+    rg_linear lin1;        /* (dim, 2 dim) */
+    rg_norm norm;          /* over 2 dim */
+    rg_linear lin2;        /* (2 dim, dim) */
+} rg_gen;
+typedef struct rg_gen_cache {
+    rg_tensor e;           /* (E, dim) encoded edges (encode_edges) */
+    rg_tensor h;           /* (N, dim) aggregated messages (+ x): the MLP input */
+    rg_tensor agg;         /* (N, dim) raw aggregation (SOFTMAX, POWER, MsgNorm need it) */
+    rg_tensor aux;         /* (N, dim) SOFTMAX: log-sum-exp per channel */
+    int32_t *argmax;       /* (N * dim) MAX: winning edge id, -1 for none */
+    rg_tensor z1, a1;      /* (N, 2 dim) Linear 1 output, after norm + ReLU */
+    rg_norm_cache norm;
+    rg_tensor scratch;     /* (N, 2 dim) backward scratch */
+    rg_tensor escratch;    /* (E, dim) edge-gradient scratch (encode_edges) */
+    rg_tensor stats;       /* small per-node scratch for MsgNorm and the scalar gradients */
+    int64_t n_nodes, n_edges;
+} rg_gen_cache;
+RGDEF rg_gen_config rg_gen_config_default(int64_t dim); /* softmax, t = 1 learned, no MsgNorm, layer norm, eps 1e-7 */
+RGDEF void rg_gen_bind(rg_gen *p, rg_binder *b, const rg_gen_config *cfg, const char *name);
+RGDEF rg_status rg_gen_init(rg_ctx *ctx, const rg_gen *p, const rg_gen_config *cfg, uint64_t stream);
+RGDEF rg_status rg_gen_cache_alloc(rg_ctx *ctx, rg_gen_cache *cache, const rg_gen_config *cfg, int64_t n_nodes,
+                                   int64_t n_edges);
+RGDEF void rg_gen_cache_free(rg_ctx *ctx, rg_gen_cache *cache);
+/* y (N, dim) = GEN(x (N, dim), edge (E, edge_dim) or data NULL); cache written */
+RGDEF rg_status rg_gen_forward(rg_ctx *ctx, rg_tensor y, rg_gen_cache *cache, rg_tensor x, const rg_graph *g,
+                               rg_tensor edge, const rg_gen *p, const rg_gen_config *cfg, rg_mode mode);
+/* dx = ; dedge += (when dedge.data); grad += */
+RGDEF rg_status rg_gen_backward(rg_ctx *ctx, rg_tensor dx, rg_tensor dedge, const rg_gen *grad, rg_tensor dy,
+                                rg_tensor x, const rg_graph *g, rg_tensor edge, rg_gen_cache *cache,
+                                const rg_gen *p, const rg_gen_config *cfg, rg_mode mode);
+
+/* GCNConv: y = D^-1/2 (A + I) D^-1/2 x W + b, with the self-loop implicit (explicit
+   self-loops in the graph are skipped, so none is counted twice). */
+typedef struct rg_gcn { rg_linear lin; /* (in, out) + bias */ } rg_gcn;
+typedef struct rg_gcn_cache {
+    rg_tensor xw;          /* (N, out) x W, then scratch for the gradient */
+    int64_t n_nodes;
+} rg_gcn_cache;
+RGDEF void rg_gcn_bind(rg_gcn *p, rg_binder *b, int64_t in, int64_t out, const char *name);
+RGDEF rg_status rg_gcn_init(rg_ctx *ctx, const rg_gcn *p, uint64_t stream);
+RGDEF rg_status rg_gcn_cache_alloc(rg_ctx *ctx, rg_gcn_cache *cache, int64_t out, int64_t n_nodes);
+RGDEF void rg_gcn_cache_free(rg_ctx *ctx, rg_gcn_cache *cache);
+RGDEF rg_status rg_gcn_forward(rg_ctx *ctx, rg_tensor y, rg_gcn_cache *cache, rg_tensor x, const rg_graph *g,
+                               const rg_gcn *p);
+RGDEF rg_status rg_gcn_backward(rg_ctx *ctx, rg_tensor dx, const rg_gcn *grad, rg_tensor dy, rg_tensor x,
+                                const rg_graph *g, rg_gcn_cache *cache, const rg_gcn *p);
+
+/* SAGEConv: y = mean_j x_j W_l + b + x W_r (mean over incoming edges, 0 for none). */
+typedef struct rg_sage {
+    rg_linear lin_l;       /* (in, out) + bias: the neighbour mean */
+    rg_linear lin_r;       /* (in, out), no bias: the root */
+} rg_sage;
+typedef struct rg_sage_cache {
+    rg_tensor mean;        /* (N, in) neighbour mean; reused as its gradient */
+    int64_t n_nodes;
+} rg_sage_cache;
+RGDEF void rg_sage_bind(rg_sage *p, rg_binder *b, int64_t in, int64_t out, const char *name);
+RGDEF rg_status rg_sage_init(rg_ctx *ctx, const rg_sage *p, uint64_t stream);
+RGDEF rg_status rg_sage_cache_alloc(rg_ctx *ctx, rg_sage_cache *cache, int64_t in, int64_t n_nodes);
+RGDEF void rg_sage_cache_free(rg_ctx *ctx, rg_sage_cache *cache);
+RGDEF rg_status rg_sage_forward(rg_ctx *ctx, rg_tensor y, rg_sage_cache *cache, rg_tensor x, const rg_graph *g,
+                                const rg_sage *p);
+RGDEF rg_status rg_sage_backward(rg_ctx *ctx, rg_tensor dx, const rg_sage *grad, rg_tensor dy, rg_tensor x,
+                                 const rg_graph *g, rg_sage_cache *cache, const rg_sage *p);
+
+/* GATConv: h = x W split into H heads of F channels; score e_ij = LeakyReLU(a_src . h_j +
+   a_dst . h_i, 0.2) over the incoming edges of i plus an implicit self-loop (explicit ones
+   skipped, like PyG's add_self_loops); alpha = softmax_j e_ij per head; y_i = sum_j alpha_ij h_j,
+   heads concatenated (out = H F) or averaged (out = F), + bias. */
+typedef struct rg_gat_config {
+    int64_t in, heads, head_dim;
+    int concat;            /* 1: concatenate heads, 0: average them */
+} rg_gat_config;
+typedef struct rg_gat {
+    rg_tensor W;           /* (in, H F) */
+    rg_tensor att_src;     /* (H, F) */
+    rg_tensor att_dst;     /* (H, F) */
+    rg_tensor bias;        /* (1, out) */
+} rg_gat;
+typedef struct rg_gat_cache {
+    rg_tensor h;           /* (N, H F) */
+    rg_tensor s_src, s_dst;/* (N, H) attention halves */
+    rg_tensor lse;         /* (N, H) log-sum-exp of the scores */
+    rg_tensor agg;         /* (N, H F) per-head outputs before the mean */
+    rg_tensor dh;          /* (N, H F) backward scratch */
+    rg_tensor ds_src, ds_dst, dd; /* (N, H) backward scratch */
+    int64_t n_nodes;
+} rg_gat_cache;
+RGDEF int64_t rg_gat_out_dim(const rg_gat_config *cfg);
+RGDEF void rg_gat_bind(rg_gat *p, rg_binder *b, const rg_gat_config *cfg, const char *name);
+RGDEF rg_status rg_gat_init(rg_ctx *ctx, const rg_gat *p, const rg_gat_config *cfg, uint64_t stream);
+RGDEF rg_status rg_gat_cache_alloc(rg_ctx *ctx, rg_gat_cache *cache, const rg_gat_config *cfg, int64_t n_nodes);
+RGDEF void rg_gat_cache_free(rg_ctx *ctx, rg_gat_cache *cache);
+RGDEF rg_status rg_gat_forward(rg_ctx *ctx, rg_tensor y, rg_gat_cache *cache, rg_tensor x, const rg_graph *g,
+                               const rg_gat *p, const rg_gat_config *cfg);
+RGDEF rg_status rg_gat_backward(rg_ctx *ctx, rg_tensor dx, const rg_gat *grad, rg_tensor dy, rg_tensor x,
+                                const rg_graph *g, rg_gat_cache *cache, const rg_gat *p, const rg_gat_config *cfg);
+
+/* ============================== losses and metrics ============================== */
+
+/* Binary cross-entropy with logits, averaged over the entries where mask is 1 (mask.data
+   NULL: every entry). Writes the loss and dlogits = dL/dlogits. */
+RGDEF rg_status rg_bce_logits(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits, rg_tensor targets,
+                              rg_tensor mask);
+/* Softmax cross-entropy averaged over rows[0..n_rows-1] (device int32 ids; NULL: every row)
+   with labels (device int32, one per row of logits). Writes the loss and dlogits (zero on
+   rows not listed). */
+RGDEF rg_status rg_softmax_xent(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits,
+                                const int32_t *labels, const int32_t *rows, int64_t n_rows);
+
+/* ============================== Adam ============================== */
+
+typedef struct rg_adam {
+    double lr, beta1, beta2, eps;
+    double weight_decay;   /* L2 added to the gradient (Adam) or decoupled (AdamW) */
+    int decoupled;         /* 1: AdamW */
+    int64_t step;          /* steps taken; bias correction uses step after increment */
+} rg_adam;
+RGDEF rg_adam rg_adam_default(double lr); /* betas 0.9, 0.999, eps 1e-8, no decay */
+/* One step over flat blocks of equal size: params, grads, first and second moments. */
+RGDEF rg_status rg_adam_step(rg_ctx *ctx, rg_adam *opt, rg_tensor params, rg_tensor grads, rg_tensor m, rg_tensor v);
+/* Scales grads so their global L2 norm is at most max_norm; *norm gets the norm before. */
+RGDEF rg_status rg_clip_grad_norm(rg_ctx *ctx, rg_tensor grads, double max_norm, double *norm);
 
 #ifdef __cplusplus
 }
@@ -1117,6 +1333,65 @@ static rg_status rg__shape_fail(const char *fn, const char *what, rg_tensor t, i
 }
 #define RG__CHECK_SHAPE(fn, what, t, r, c) \
     do { if ((t).rows != (r) || (t).cols != (c) || !(t).data) return rg__shape_fail(fn, what, t, r, c); } while (0)
+
+RGDEF rg_binder rg_binder_make(rg_real *params, rg_real *buffers) {
+    rg_binder b;
+    memset(&b, 0, sizeof b);
+    b.params = params;
+    b.buffers = buffers;
+    return b;
+}
+
+/* a + b into dst, truncated to size - 1 characters */
+static const char *rg__join(char *dst, size_t size, const char *a, const char *b) {
+    size_t i = 0;
+    while (*a && i + 1 < size) dst[i++] = *a++;
+    while (*b && i + 1 < size) dst[i++] = *b++;
+    dst[i] = '\0';
+    return dst;
+}
+
+static rg_tensor rg__bind(rg_binder *b, int64_t rows, int64_t cols, const char *name, int is_buffer) {
+    rg_real *base = is_buffer ? b->buffers : b->params;
+    int64_t *used = is_buffer ? &b->n_buffers : &b->n_params;
+    rg_tensor t = rg_tensor_view(base ? base + *used : NULL, rows, cols);
+    if (b->names && b->n_names < b->cap_names) {
+        rg_param_name *n = &b->names[b->n_names++];
+        rg__join(n->name, sizeof n->name, b->prefix, name);
+        n->offset = *used;
+        n->rows = rows;
+        n->cols = cols;
+        n->is_buffer = is_buffer;
+    }
+    *used += rows * cols;
+    return t;
+}
+
+RGDEF rg_tensor rg_bind_param(rg_binder *b, int64_t rows, int64_t cols, const char *name) {
+    return rg__bind(b, rows, cols, name, 0);
+}
+
+RGDEF rg_tensor rg_bind_buffer(rg_binder *b, int64_t rows, int64_t cols, const char *name) {
+    return rg__bind(b, rows, cols, name, 1);
+}
+
+/* "name" + "suffix" into a small buffer, for the names of sub-layers */
+static const char *rg__name(char *buf, size_t size, const char *name, const char *suffix) {
+    return rg__join(buf, size, name, suffix);
+}
+
+RGDEF void rg_linear_bind(rg_linear *p, rg_binder *b, int64_t in, int64_t out, int bias, const char *name) {
+    char buf[96];
+    p->W = rg_bind_param(b, in, out, rg__name(buf, sizeof buf, name, "weight"));
+    p->b = bias ? rg_bind_param(b, 1, out, rg__name(buf, sizeof buf, name, "bias")) : rg_tensor_view(NULL, 0, 0);
+}
+
+RGDEF rg_status rg_linear_init(rg_ctx *ctx, const rg_linear *p, uint64_t stream) {
+    double bound = 1.0 / sqrt((double)(p->W.rows > 0 ? p->W.rows : 1));
+    RG__TRY(rg_tensor_init_uniform(ctx, p->W, -bound, bound, stream));
+    if (p->b.data) RG__TRY(rg_tensor_init_uniform(ctx, p->b, -bound, bound, stream + 1));
+    return RG_OK;
+}
 
 RGDEF rg_status rg_linear_forward(rg_ctx *ctx, rg_tensor y, rg_tensor x, const rg_linear *p) {
     int64_t N = x.rows, in = p->W.rows, out = p->W.cols;

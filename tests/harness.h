@@ -30,6 +30,14 @@
  * `#ifdef HARNESS_PRINT_CLOSING_LINE` and otherwise print the same line from
  * greatest_info.passed/.failed/.skipped after GREATEST_PRINT_REPORT().
  *
+ * Deliberate differences from upstream, each to catch or explain more:
+ *  - ASSERT_IN_RANGE fails when any operand is NaN;
+ *  - ASSERT_ENUM_EQ counts as an assertion like every other ASSERT;
+ *  - ASSERT_STR(N)_EQ print at most SIZE characters and accept NULL;
+ *  - ASSERT_MEM_EQ prints the 16-byte row holding the first difference;
+ *  - flags may be grouped ("-fv"), and -a prints the failure before abort();
+ *  - under C++ suites have C linkage, so C, C++ and CUDA files mix.
+ *
  * Options:  GREATEST_USE_TIME (default 1) adds clock() timings to reports;
  * GREATEST_FLOAT / GREATEST_FLOAT_FMT (double, "%g") for ASSERT_IN_RANGE;
  * GREATEST_STDOUT (stdout) is where all output goes.
@@ -151,9 +159,17 @@ void harness_print_closing_line(void);
 /* ---- Declaring and running tests and suites ---- */
 
 #define GREATEST_TEST static enum greatest_test_res
+
+/* Suites get C linkage so C, C++ and CUDA test files can share a runner. */
+#ifdef __cplusplus
+#define HARNESS_SUITE_LINKAGE extern "C"
+#else
+#define HARNESS_SUITE_LINKAGE extern
+#endif
 /* The prototype keeps -Wmissing-prototypes quiet for suite definitions. */
-#define GREATEST_SUITE(NAME) void NAME(void); void NAME(void)
-#define GREATEST_SUITE_EXTERN(NAME) extern void NAME(void)
+#define GREATEST_SUITE(NAME)                                                \
+    HARNESS_SUITE_LINKAGE void NAME(void); void NAME(void)
+#define GREATEST_SUITE_EXTERN(NAME) HARNESS_SUITE_LINKAGE void NAME(void)
 
 #define GREATEST_RUN_SUITE(S) harness_run_suite(S, #S)
 
@@ -542,9 +558,13 @@ void harness_print_closing_line(void);
         return 1;                                                           \
     }                                                                       \
                                                                             \
-    static void harness_print_fail_line(void)                               \
+    /* Without -v the 'F' progress mark ends the line of dots first. */    \
+    static void harness_print_failure(void)                                 \
     {                                                                       \
         const greatest_run_info *g = &greatest_info;                        \
+        if (!GREATEST_IS_VERBOSE()) {                                       \
+            fputs("F\n", GREATEST_STDOUT);                                  \
+        }                                                                   \
         fprintf(GREATEST_STDOUT, "FAIL %s: %s (%s:%d)", g->test_name,       \
                 g->msg != NULL ? g->msg : "",                               \
                 g->fail_file != NULL ? g->fail_file : "?", g->fail_line);   \
@@ -579,10 +599,7 @@ void harness_print_closing_line(void);
         } else {                                                            \
             g->suite.failed++;                                              \
             g->failed++;                                                    \
-            if (!verbose) {                                                 \
-                fputs("F\n", GREATEST_STDOUT);                              \
-            }                                                               \
-            harness_print_fail_line();                                      \
+            harness_print_failure();                                        \
         }                                                                   \
         if (verbose) {                                                      \
             harness_print_elapsed(g->test_start);                           \
@@ -605,9 +622,9 @@ void harness_print_closing_line(void);
         greatest_info.fail_line = line;                                     \
         greatest_info.msg = msg;                                            \
         if (greatest_info.flags & HARNESS_FLAG_ABORT_ON_FAIL) {             \
-            /* Abort in the failing test's frame, for the debugger. */      \
-            fputs("\n", GREATEST_STDOUT);                                   \
-            harness_print_fail_line();                                      \
+            /* Report, then abort in the failing test's frame so a          \
+             * debugger or core dump shows where it failed. */              \
+            harness_print_failure();                                        \
             fputs("\n", GREATEST_STDOUT);                                   \
             fflush(GREATEST_STDOUT);                                        \
             abort();                                                        \
