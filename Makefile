@@ -33,7 +33,7 @@ ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1
 endif
 
-.PHONY: all test test-asan clean
+.PHONY: all test test-asan test-compile clean
 all: $(BUILD)/test_double $(BUILD)/test_float
 
 $(BUILD)/test_double: $(TEST_DEPS)
@@ -45,8 +45,12 @@ $(BUILD)/test_float: $(TEST_DEPS)
 	$(CC) $(CFLAGS_BASE) $(HARNESS_FLAGS) -DREVGNN_REAL=float $(TEST_SRC) -o $@ $(LDLIBS)
 
 # The double build writes the reference the float build compares against, so it runs first.
-test: $(BUILD)/test_double $(BUILD)/test_float
-	@RG_TEST_REFERENCE=$(BUILD)/layer_reference.bin ./tests/run.sh $(BUILD)/test_double $(BUILD)/test_float
+$(BUILD)/harness_selftest: tests/harness_selftest.c tests/harness.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 $(OPT) $(WARN) -Itests tests/harness_selftest.c -o $@
+
+test: $(BUILD)/test_double $(BUILD)/test_float $(BUILD)/harness_selftest
+	@RG_TEST_REFERENCE=$(BUILD)/layer_reference.bin ./tests/run.sh $(BUILD)/harness_selftest $(BUILD)/test_double $(BUILD)/test_float
 
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(BUILD)/asan/test_double: $(TEST_DEPS)
@@ -57,6 +61,18 @@ $(BUILD)/asan/test_float: $(TEST_DEPS)
 	$(CC) $(CFLAGS_BASE) -O1 -g $(ASAN) -DREVGNN_REAL=float $(TEST_SRC) -o $@ $(LDLIBS)
 test-asan: $(BUILD)/asan/test_double $(BUILD)/asan/test_float
 	@RG_TEST_REFERENCE=$(BUILD)/asan/layer_reference.bin ./tests/run.sh $(BUILD)/asan/test_double $(BUILD)/asan/test_float
+
+# The header on its own: C99 pedantic, C++17, and nvcc when present (stb's compile tests).
+test-compile:
+	@mkdir -p $(BUILD)
+	@printf '#define REVGNN_IMPLEMENTATION\n#include "revgnn.h"\nint main(void) { return 0; }\n' > $(BUILD)/compile_check.c
+	$(CC) -std=c99 $(WARN) -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_c99.o
+	$(CC) -std=c99 $(WARN) -fopenmp -DREVGNN_REAL=double -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_omp.o
+	$(CXX) -x c++ -std=c++17 $(WARN) -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_cxx.o
+	@if command -v $(NVCC) >/dev/null 2>&1; then \
+	    echo "$(NVCC) -x cu (compile only)"; \
+	    $(NVCC) -x cu -Werror all-warnings -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_cu.o || exit 1; \
+	else echo "✗ nvcc not found: CUDA compile check skipped"; fi
 
 clean:
 	rm -rf $(BUILD)

@@ -26,9 +26,10 @@
  *
  * Additions over upstream: GREATEST_MAIN_END() ends with a CI-friendly line
  * "N passed, N failed, N skipped", printed by HARNESS_PRINT_CLOSING_LINE().
- * A runner that must also build against upstream greatest.h can test
- * `#ifdef HARNESS_PRINT_CLOSING_LINE` and otherwise print the same line from
- * greatest_info.passed/.failed/.skipped after GREATEST_PRINT_REPORT().
+ * Included after upstream greatest.h, this header defines nothing; a runner
+ * that must build against both can test `#ifdef HARNESS_PRINT_CLOSING_LINE`
+ * and otherwise print the same line itself from greatest_info.passed,
+ * .failed and .skipped after GREATEST_PRINT_REPORT().
  *
  * Deliberate differences from upstream, each to catch or explain more:
  *  - ASSERT_IN_RANGE fails when any operand is NaN;
@@ -44,6 +45,10 @@
  */
 #ifndef REVGNN_TESTS_HARNESS_H
 #define REVGNN_TESTS_HARNESS_H
+
+/* Upstream greatest.h already included (e.g. `cc -include greatest.h`, to
+ * check the tests against it): it provides everything, so add nothing. */
+#ifndef GREATEST_VERSION_MAJOR
 
 #include <limits.h>
 #include <stddef.h>
@@ -793,4 +798,5 @@ void harness_print_closing_line(void);
 #define ASSERT_EQUAL_T GREATEST_ASSERT_EQUAL_T
 #define ASSERT_EQUAL_Tm GREATEST_ASSERT_EQUAL_Tm
 
+#endif /* GREATEST_VERSION_MAJOR */
 #endif /* REVGNN_TESTS_HARNESS_H */

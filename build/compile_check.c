@@ -1,0 +1,3 @@
+#define REVGNN_IMPLEMENTATION
+#include "revgnn.h"
+int main(void) { return 0; }
