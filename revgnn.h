@@ -261,6 +261,47 @@ struct rg_backend {
                                const rg_real *gamma, int64_t rows, int64_t cols);
     /* sum of squares of x, returned to the host (global-norm clipping, tests) */
     double (*sum_squares)(rg_ctx *ctx, const rg_real *x, int64_t n);
+
+    /* ---- graph convolutions: GCN, SAGE, GAT ---- */
+    /* SpMM by destination: out (N, dim) = A x (out must not alias x), the incoming edges of i
+       being rowptr[i] .. rowptr[i+1]-1 with sources src[e]. A_ij per aggr: SUM 1; MEAN
+       inv_deg[i]; GCN gcn_dinv[i] gcn_dinv[j] with explicit self-loops skipped and the
+       implicit self-loop gcn_dinv[i]^2 added. Other aggregators are an RG_ERR_ARG. */
+    void (*spmm)(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n_nodes, int64_t dim, rg_aggr aggr,
+                 const int64_t *rowptr, const int32_t *src, const rg_real *inv_deg, const rg_real *gcn_dinv);
+    /* Its transpose, out (N, dim) = A^T x, as a gather over the outgoing edges of each j:
+       edge ids t_edge[t_rowptr[j] .. t_rowptr[j+1]-1], destination dst[e]. */
+    void (*spmm_t)(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n_nodes, int64_t dim, rg_aggr aggr,
+                   const int64_t *t_rowptr, const int64_t *t_edge, const int32_t *dst, const rg_real *inv_deg,
+                   const rg_real *gcn_dinv);
+    /* GAT, H heads of F channels, h (N, H F). Neighbourhood N(i): the sources of i's incoming
+       edges (self-loops skipped) plus i itself; z_ij = s_src[j] + s_dst[i] per head,
+       alpha_ij = exp(LeakyReLU(z_ij) - lse_i). g_i = dy_i's head slice (concat) or dy_i / H
+       (mean), the gradient of the head output.
+       gat_scores: s_src (N, H) = a_src . h per head, s_dst (N, H) likewise with a_dst. */
+    void (*gat_scores)(rg_ctx *ctx, rg_real *s_src, rg_real *s_dst, const rg_real *h, const rg_real *att_src,
+                       const rg_real *att_dst, int64_t n_nodes, int64_t heads, int64_t head_dim);
+    /* lse (N, H) = log sum_{j in N(i)} exp(LeakyReLU(z_ij)); agg (N, H F) = sum_j alpha_ij h_j per
+       head; y (N, H F or F) = agg (concat) or its mean over heads (no bias) */
+    void (*gat_aggregate)(rg_ctx *ctx, rg_real *y, rg_real *agg, rg_real *lse, const rg_real *h,
+                          const rg_real *s_src, const rg_real *s_dst, const int64_t *rowptr, const int32_t *src,
+                          int64_t n_nodes, int64_t heads, int64_t head_dim, int concat);
+    /* gather at destinations: dd (N, H) = g_i . agg_i; ds_dst (N, H) = sum_{j in N(i)} dz_ij with
+       dz_ij = alpha_ij (g_i . h_j - dd_i) LeakyReLU'(z_ij) */
+    void (*gat_backward_dst)(rg_ctx *ctx, rg_real *ds_dst, rg_real *dd, const rg_real *dy, const rg_real *h,
+                             const rg_real *agg, const rg_real *s_src, const rg_real *s_dst, const rg_real *lse,
+                             const int64_t *rowptr, const int32_t *src, int64_t n_nodes, int64_t heads,
+                             int64_t head_dim, int concat);
+    /* gather at sources over the transpose (j -> i, self-loops skipped, plus i = j):
+       ds_src (N, H) = sum_i dz_ij; dh (N, H F) = sum_i alpha_ij g_i + ds_src_j a_src + ds_dst_j a_dst */
+    void (*gat_backward_src)(rg_ctx *ctx, rg_real *dh, rg_real *ds_src, const rg_real *dy, const rg_real *h,
+                             const rg_real *s_src, const rg_real *s_dst, const rg_real *lse, const rg_real *dd,
+                             const rg_real *ds_dst, const rg_real *att_src, const rg_real *att_dst,
+                             const int64_t *t_rowptr, const int64_t *t_edge, const int32_t *dst, int64_t n_nodes,
+                             int64_t heads, int64_t head_dim, int concat);
+    /* datt_src (H, F) += sum_j ds_src[j, hd] h_j[hd, :], datt_dst likewise with ds_dst */
+    void (*gat_att_grad)(rg_ctx *ctx, rg_real *datt_src, rg_real *datt_dst, const rg_real *ds_src,
+                         const rg_real *ds_dst, const rg_real *h, int64_t n_nodes, int64_t heads, int64_t head_dim);
 };
 
 /* ============================== layers ============================== */
@@ -435,12 +476,16 @@ typedef struct rg_gcn_cache {
     rg_tensor xw;          /* (N, out) x W, then scratch for the gradient */
     int64_t n_nodes;
 } rg_gcn_cache;
+/* names: name + "weight", name + "bias" */
 RGDEF void rg_gcn_bind(rg_gcn *p, rg_binder *b, int64_t in, int64_t out, const char *name);
+/* as PyG: W Glorot uniform (+-sqrt(6 / (in + out))), bias 0 */
 RGDEF rg_status rg_gcn_init(rg_ctx *ctx, const rg_gcn *p, uint64_t stream);
 RGDEF rg_status rg_gcn_cache_alloc(rg_ctx *ctx, rg_gcn_cache *cache, int64_t out, int64_t n_nodes);
 RGDEF void rg_gcn_cache_free(rg_ctx *ctx, rg_gcn_cache *cache);
+/* y (N, out) = GCN(x (N, in)); cache written */
 RGDEF rg_status rg_gcn_forward(rg_ctx *ctx, rg_tensor y, rg_gcn_cache *cache, rg_tensor x, const rg_graph *g,
                                const rg_gcn *p);
+/* dx = (A^T dy) W^T; grad->lin.W += x^T (A^T dy); grad->lin.b += sum_rows dy */
 RGDEF rg_status rg_gcn_backward(rg_ctx *ctx, rg_tensor dx, const rg_gcn *grad, rg_tensor dy, rg_tensor x,
                                 const rg_graph *g, rg_gcn_cache *cache, const rg_gcn *p);
 
@@ -453,12 +498,17 @@ typedef struct rg_sage_cache {
     rg_tensor mean;        /* (N, in) neighbour mean; reused as its gradient */
     int64_t n_nodes;
 } rg_sage_cache;
+/* names: name + "lin_l.weight", "lin_l.bias", "lin_r.weight" */
 RGDEF void rg_sage_bind(rg_sage *p, rg_binder *b, int64_t in, int64_t out, const char *name);
+/* as PyG: rg_linear_init for lin_l (streams stream, stream + 1) and lin_r (stream + 2) */
 RGDEF rg_status rg_sage_init(rg_ctx *ctx, const rg_sage *p, uint64_t stream);
 RGDEF rg_status rg_sage_cache_alloc(rg_ctx *ctx, rg_sage_cache *cache, int64_t in, int64_t n_nodes);
 RGDEF void rg_sage_cache_free(rg_ctx *ctx, rg_sage_cache *cache);
+/* y (N, out) = SAGE(x (N, in)); cache written */
 RGDEF rg_status rg_sage_forward(rg_ctx *ctx, rg_tensor y, rg_sage_cache *cache, rg_tensor x, const rg_graph *g,
                                 const rg_sage *p);
+/* dx = A_mean^T (dy W_l^T) + dy W_r^T; grad->lin_l.W += mean^T dy, grad->lin_l.b += sum_rows dy,
+   grad->lin_r.W += x^T dy. Overwrites cache->mean: a second backward needs a new forward. */
 RGDEF rg_status rg_sage_backward(rg_ctx *ctx, rg_tensor dx, const rg_sage *grad, rg_tensor dy, rg_tensor x,
                                  const rg_graph *g, rg_sage_cache *cache, const rg_sage *p);
 
@@ -485,13 +535,20 @@ typedef struct rg_gat_cache {
     rg_tensor ds_src, ds_dst, dd; /* (N, H) backward scratch */
     int64_t n_nodes;
 } rg_gat_cache;
+#define RG_GAT_NEG_SLOPE 0.2 /* LeakyReLU slope of the scores */
+/* H F (concat) or F (mean); 0 for an invalid config (a size < 1) */
 RGDEF int64_t rg_gat_out_dim(const rg_gat_config *cfg);
+/* names: name + "weight", "att_src", "att_dst", "bias"; an invalid config binds empty views */
 RGDEF void rg_gat_bind(rg_gat *p, rg_binder *b, const rg_gat_config *cfg, const char *name);
+/* as PyG: W, att_src, att_dst Glorot uniform (+-sqrt(6 / (rows + cols))), streams stream ..
+   stream + 2; bias 0 */
 RGDEF rg_status rg_gat_init(rg_ctx *ctx, const rg_gat *p, const rg_gat_config *cfg, uint64_t stream);
 RGDEF rg_status rg_gat_cache_alloc(rg_ctx *ctx, rg_gat_cache *cache, const rg_gat_config *cfg, int64_t n_nodes);
 RGDEF void rg_gat_cache_free(rg_ctx *ctx, rg_gat_cache *cache);
+/* y (N, out) = GAT(x (N, in)); cache written */
 RGDEF rg_status rg_gat_forward(rg_ctx *ctx, rg_tensor y, rg_gat_cache *cache, rg_tensor x, const rg_graph *g,
                                const rg_gat *p, const rg_gat_config *cfg);
+/* dx = ; grad->W, att_src, att_dst, bias += */
 RGDEF rg_status rg_gat_backward(rg_ctx *ctx, rg_tensor dx, const rg_gat *grad, rg_tensor dy, rg_tensor x,
                                 const rg_graph *g, rg_gat_cache *cache, const rg_gat *p, const rg_gat_config *cfg);
 
@@ -1284,6 +1341,242 @@ static double rg__cpu_sum_squares(rg_ctx *ctx, const rg_real *x, int64_t n) {
     return acc;
 }
 
+/* ---- graph convolutions: GCN, SAGE, GAT ---- */
+
+/* Channel block of the graph gathers: each output row is summed in double, a block of
+   channels at a time, so the accumulator lives on the stack and the inner loops stay
+   contiguous. */
+#define RG__CBLOCK 64
+
+static void rg__spmm_aggr_fail(rg_ctx *ctx, const char *op, rg_aggr aggr) {
+    if (ctx->status == RG_OK)
+        ctx->status = RG__FAIL(RG_ERR_ARG, "%s: aggregator %d is not linear (SUM, MEAN or GCN)", op, (int)aggr);
+}
+
+/* out_r = rs[r] * (sum_k ns[n_k] x_{n_k} [+ ns[r] x_r for GCN]) over list entries k of row r,
+   whose neighbour n_k is nbr[k], or nbr[edge[k]] when edge is given (the transpose); NULL
+   scales are 1. GCN skips self-loops and adds the implicit one. */
+static void rg__cpu_gather(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, int gcn,
+                           const int64_t *ptr, const int64_t *edge, const int32_t *nbr, const rg_real *rs,
+                           const rg_real *ns) {
+    int64_t r;
+    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
+    for (r = 0; r < n; r++) {
+        double acc[RG__CBLOCK];
+        int64_t c0, c, k;
+        for (c0 = 0; c0 < dim; c0 += RG__CBLOCK) {
+            int64_t nc = dim - c0 < RG__CBLOCK ? dim - c0 : RG__CBLOCK;
+            const rg_real *xr = x + r * dim + c0;
+            rg_real *outr = out + r * dim + c0;
+            for (c = 0; c < nc; c++) acc[c] = gcn ? (double)ns[r] * xr[c] : 0.0;
+            for (k = ptr[r]; k < ptr[r + 1]; k++) {
+                int64_t j = nbr[edge ? edge[k] : k];
+                double w = ns ? (double)ns[j] : 1.0;
+                const rg_real *xj = x + j * dim + c0;
+                if (gcn && j == r) continue;
+                for (c = 0; c < nc; c++) acc[c] += w * xj[c];
+            }
+            for (c = 0; c < nc; c++) outr[c] = (rg_real)(rs ? rs[r] * acc[c] : acc[c]);
+        }
+    }
+}
+
+/* A_ij = rs[i] ns[j]: MEAN scales by the destination, GCN by both ends */
+static void rg__cpu_spmm(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, rg_aggr aggr,
+                         const int64_t *rowptr, const int32_t *src, const rg_real *inv_deg, const rg_real *gcn_dinv) {
+    if (aggr == RG_AGGR_SUM) rg__cpu_gather(ctx, out, x, n, dim, 0, rowptr, NULL, src, NULL, NULL);
+    else if (aggr == RG_AGGR_MEAN) rg__cpu_gather(ctx, out, x, n, dim, 0, rowptr, NULL, src, inv_deg, NULL);
+    else if (aggr == RG_AGGR_GCN) rg__cpu_gather(ctx, out, x, n, dim, 1, rowptr, NULL, src, gcn_dinv, gcn_dinv);
+    else rg__spmm_aggr_fail(ctx, "spmm", aggr);
+}
+
+/* (A^T)_ji = A_ij: the destination's scale moves to the neighbour side */
+static void rg__cpu_spmm_t(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, rg_aggr aggr,
+                           const int64_t *t_rowptr, const int64_t *t_edge, const int32_t *dst, const rg_real *inv_deg,
+                           const rg_real *gcn_dinv) {
+    if (aggr == RG_AGGR_SUM) rg__cpu_gather(ctx, out, x, n, dim, 0, t_rowptr, t_edge, dst, NULL, NULL);
+    else if (aggr == RG_AGGR_MEAN) rg__cpu_gather(ctx, out, x, n, dim, 0, t_rowptr, t_edge, dst, NULL, inv_deg);
+    else if (aggr == RG_AGGR_GCN) rg__cpu_gather(ctx, out, x, n, dim, 1, t_rowptr, t_edge, dst, gcn_dinv, gcn_dinv);
+    else rg__spmm_aggr_fail(ctx, "spmm_t", aggr);
+}
+
+static double rg__leaky(double z) { return z > 0 ? z : RG_GAT_NEG_SLOPE * z; }
+
+/* alpha_ij of head hd, recomputed from the score halves and the log-sum-exp of i */
+static double rg__gat_alpha(const rg_real *s_src, const rg_real *s_dst, const rg_real *lse, int64_t i, int64_t j,
+                            int64_t hd, int64_t heads) {
+    return exp(rg__leaky((double)s_src[j * heads + hd] + s_dst[i * heads + hd]) - lse[i * heads + hd]);
+}
+
+/* dL/dz_ij = alpha_ij (g_i . h_j - dd_i) LeakyReLU'(z_ij), the softmax's Jacobian applied to
+   dalpha_ij = g_i . h_j; gh is g_i . h_j, already scaled like g */
+static double rg__gat_dz(const rg_real *s_src, const rg_real *s_dst, const rg_real *lse, const rg_real *dd,
+                         int64_t i, int64_t j, int64_t hd, int64_t heads, double gh) {
+    double z = (double)s_src[j * heads + hd] + s_dst[i * heads + hd];
+    double alpha = exp(rg__leaky(z) - lse[i * heads + hd]);
+    return alpha * (gh - dd[i * heads + hd]) * (z > 0 ? 1.0 : RG_GAT_NEG_SLOPE);
+}
+
+/* g_i of head hd: dy's head slice (concat) or dy_i, to be scaled by 1/H (mean) */
+static const rg_real *rg__gat_g(const rg_real *dy, int64_t i, int64_t hd, int64_t heads, int64_t f, int concat) {
+    return concat ? dy + (i * heads + hd) * f : dy + i * f;
+}
+
+static double rg__dot(const rg_real *a, const rg_real *b, int64_t n) {
+    double acc = 0;
+    int64_t k;
+    for (k = 0; k < n; k++) acc += (double)a[k] * b[k];
+    return acc;
+}
+
+static void rg__cpu_gat_scores(rg_ctx *ctx, rg_real *s_src, rg_real *s_dst, const rg_real *h, const rg_real *att_src,
+                               const rg_real *att_dst, int64_t n, int64_t heads, int64_t f) {
+    int64_t i;
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (i = 0; i < n; i++) {
+        int64_t hd;
+        for (hd = 0; hd < heads; hd++) {
+            const rg_real *hi = h + (i * heads + hd) * f;
+            s_src[i * heads + hd] = (rg_real)rg__dot(hi, att_src + hd * f, f);
+            s_dst[i * heads + hd] = (rg_real)rg__dot(hi, att_dst + hd * f, f);
+        }
+    }
+}
+
+/* Per destination and head: the max score, then the log-sum-exp, then the alpha-weighted
+   sum of h one channel block at a time (i itself first, then its incoming edges). */
+static void rg__cpu_gat_aggregate(rg_ctx *ctx, rg_real *y, rg_real *agg, rg_real *lse, const rg_real *h,
+                                  const rg_real *s_src, const rg_real *s_dst, const int64_t *rowptr,
+                                  const int32_t *src, int64_t n, int64_t heads, int64_t f, int concat) {
+    int64_t i, hf = heads * f;
+    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
+    for (i = 0; i < n; i++) {
+        double acc[RG__CBLOCK];
+        int64_t hd, k, c0, c;
+        for (hd = 0; hd < heads; hd++) {
+            double sd = s_dst[i * heads + hd], m = rg__leaky(s_src[i * heads + hd] + sd), sum;
+            for (k = rowptr[i]; k < rowptr[i + 1]; k++)
+                if (src[k] != i) {
+                    double e = rg__leaky(s_src[(int64_t)src[k] * heads + hd] + sd);
+                    if (e > m) m = e;
+                }
+            sum = exp(rg__leaky(s_src[i * heads + hd] + sd) - m);
+            for (k = rowptr[i]; k < rowptr[i + 1]; k++)
+                if (src[k] != i) sum += exp(rg__leaky(s_src[(int64_t)src[k] * heads + hd] + sd) - m);
+            lse[i * heads + hd] = (rg_real)(m + log(sum));
+            for (c0 = 0; c0 < f; c0 += RG__CBLOCK) {
+                int64_t nc = f - c0 < RG__CBLOCK ? f - c0 : RG__CBLOCK;
+                double w = rg__gat_alpha(s_src, s_dst, lse, i, i, hd, heads);
+                const rg_real *hj = h + i * hf + hd * f + c0;
+                for (c = 0; c < nc; c++) acc[c] = w * hj[c];
+                for (k = rowptr[i]; k < rowptr[i + 1]; k++) {
+                    int64_t j = src[k];
+                    if (j == i) continue;
+                    w = rg__gat_alpha(s_src, s_dst, lse, i, j, hd, heads);
+                    hj = h + j * hf + hd * f + c0;
+                    for (c = 0; c < nc; c++) acc[c] += w * hj[c];
+                }
+                for (c = 0; c < nc; c++) agg[i * hf + hd * f + c0 + c] = (rg_real)acc[c];
+            }
+        }
+        if (concat) {
+            for (c = 0; c < hf; c++) y[i * hf + c] = agg[i * hf + c];
+        } else {
+            for (c = 0; c < f; c++) {
+                double s = 0;
+                for (hd = 0; hd < heads; hd++) s += agg[i * hf + hd * f + c];
+                y[i * f + c] = (rg_real)(s / (double)heads);
+            }
+        }
+    }
+}
+
+static void rg__cpu_gat_backward_dst(rg_ctx *ctx, rg_real *ds_dst, rg_real *dd, const rg_real *dy, const rg_real *h,
+                                     const rg_real *agg, const rg_real *s_src, const rg_real *s_dst,
+                                     const rg_real *lse, const int64_t *rowptr, const int32_t *src, int64_t n,
+                                     int64_t heads, int64_t f, int concat) {
+    int64_t i, hf = heads * f;
+    double gs = concat ? 1.0 : 1.0 / (double)heads;
+    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
+    for (i = 0; i < n; i++) {
+        int64_t hd, k;
+        for (hd = 0; hd < heads; hd++) {
+            const rg_real *g = rg__gat_g(dy, i, hd, heads, f, concat);
+            double acc;
+            dd[i * heads + hd] = (rg_real)(gs * rg__dot(g, agg + i * hf + hd * f, f));
+            acc = rg__gat_dz(s_src, s_dst, lse, dd, i, i, hd, heads, gs * rg__dot(g, h + i * hf + hd * f, f));
+            for (k = rowptr[i]; k < rowptr[i + 1]; k++) {
+                int64_t j = src[k];
+                if (j == i) continue;
+                acc += rg__gat_dz(s_src, s_dst, lse, dd, i, j, hd, heads, gs * rg__dot(g, h + j * hf + hd * f, f));
+            }
+            ds_dst[i * heads + hd] = (rg_real)acc;
+        }
+    }
+}
+
+/* Per source j and head: ds_src from the scalar pass over its out-neighbours (j first), then
+   dh one channel block at a time. */
+static void rg__cpu_gat_backward_src(rg_ctx *ctx, rg_real *dh, rg_real *ds_src, const rg_real *dy, const rg_real *h,
+                                     const rg_real *s_src, const rg_real *s_dst, const rg_real *lse,
+                                     const rg_real *dd, const rg_real *ds_dst, const rg_real *att_src,
+                                     const rg_real *att_dst, const int64_t *t_rowptr, const int64_t *t_edge,
+                                     const int32_t *dst, int64_t n, int64_t heads, int64_t f, int concat) {
+    int64_t j, hf = heads * f;
+    double gs = concat ? 1.0 : 1.0 / (double)heads;
+    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
+    for (j = 0; j < n; j++) {
+        double acc[RG__CBLOCK];
+        int64_t hd, k, c0, c;
+        for (hd = 0; hd < heads; hd++) {
+            const rg_real *hj = h + j * hf + hd * f;
+            double ds = rg__gat_dz(s_src, s_dst, lse, dd, j, j, hd, heads,
+                                   gs * rg__dot(rg__gat_g(dy, j, hd, heads, f, concat), hj, f));
+            double dsd = ds_dst[j * heads + hd];
+            for (k = t_rowptr[j]; k < t_rowptr[j + 1]; k++) {
+                int64_t i = dst[t_edge[k]];
+                if (i == j) continue;
+                ds += rg__gat_dz(s_src, s_dst, lse, dd, i, j, hd, heads,
+                                 gs * rg__dot(rg__gat_g(dy, i, hd, heads, f, concat), hj, f));
+            }
+            ds_src[j * heads + hd] = (rg_real)ds;
+            for (c0 = 0; c0 < f; c0 += RG__CBLOCK) {
+                int64_t nc = f - c0 < RG__CBLOCK ? f - c0 : RG__CBLOCK;
+                double w = gs * rg__gat_alpha(s_src, s_dst, lse, j, j, hd, heads);
+                const rg_real *g = rg__gat_g(dy, j, hd, heads, f, concat) + c0;
+                for (c = 0; c < nc; c++) acc[c] = w * g[c];
+                for (k = t_rowptr[j]; k < t_rowptr[j + 1]; k++) {
+                    int64_t i = dst[t_edge[k]];
+                    if (i == j) continue;
+                    w = gs * rg__gat_alpha(s_src, s_dst, lse, i, j, hd, heads);
+                    g = rg__gat_g(dy, i, hd, heads, f, concat) + c0;
+                    for (c = 0; c < nc; c++) acc[c] += w * g[c];
+                }
+                for (c = 0; c < nc; c++)
+                    dh[j * hf + hd * f + c0 + c] =
+                        (rg_real)(acc[c] + ds * att_src[hd * f + c0 + c] + dsd * att_dst[hd * f + c0 + c]);
+            }
+        }
+    }
+}
+
+/* one column (hd, c) of both attention vectors per index: sequential double sums over nodes */
+static void rg__cpu_gat_att_grad(rg_ctx *ctx, rg_real *datt_src, rg_real *datt_dst, const rg_real *ds_src,
+                                 const rg_real *ds_dst, const rg_real *h, int64_t n, int64_t heads, int64_t f) {
+    int64_t col, hf = heads * f;
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (col = 0; col < hf; col++) {
+        int64_t hd = col / f, j;
+        double a = 0, b = 0;
+        for (j = 0; j < n; j++) {
+            a += (double)ds_src[j * heads + hd] * h[j * hf + col];
+            b += (double)ds_dst[j * heads + hd] * h[j * hf + col];
+        }
+        datt_src[col] += (rg_real)a;
+        datt_dst[col] += (rg_real)b;
+    }
+}
+
 static void rg__cpu_destroy(rg_ctx *ctx) { (void)ctx; }
 
 static const rg_backend rg__cpu_backend = {
@@ -1304,6 +1597,14 @@ static const rg_backend rg__cpu_backend = {
     rg__cpu_layernorm_forward,
     rg__cpu_layernorm_backward,
     rg__cpu_sum_squares,
+    /* graph convolutions */
+    rg__cpu_spmm,
+    rg__cpu_spmm_t,
+    rg__cpu_gat_scores,
+    rg__cpu_gat_aggregate,
+    rg__cpu_gat_backward_dst,
+    rg__cpu_gat_backward_src,
+    rg__cpu_gat_att_grad,
 };
 
 RGDEF rg_status rg_ctx_create_cpu(rg_ctx **out, int n_threads, uint64_t seed) {
@@ -1465,6 +1766,293 @@ RGDEF rg_status rg_layernorm_backward(rg_ctx *ctx, rg_tensor dx, const rg_layern
     RG__CHECK_SHAPE("rg_layernorm_backward", "dx", dx, N, D);
     ctx->ops->layernorm_backward(ctx, dx.data, grad->gamma.data, grad->beta.data, dy.data, x.data,
                                  cache->mean.data, cache->rstd.data, p->gamma.data, N, D);
+    return rg_ctx_take_status(ctx);
+}
+
+/* ---- graph convolutions: GCN, SAGE, GAT ---- */
+
+/* W (rows, cols) Glorot uniform: +-sqrt(6 / (fan_in + fan_out)) */
+static rg_status rg__init_glorot(rg_ctx *ctx, rg_tensor t, uint64_t stream) {
+    double bound = sqrt(6.0 / (double)(t.rows + t.cols > 0 ? t.rows + t.cols : 1));
+    return rg_tensor_init_uniform(ctx, t, -bound, bound, stream);
+}
+
+/* The checks every conv pass shares: a graph on this context, a cache sized for it, the node
+   input (N, in) and the node output or its gradient (N, out). */
+static rg_status rg__conv_check(const char *fn, rg_ctx *ctx, const rg_graph *g, int64_t cache_nodes, rg_tensor x,
+                                int64_t in, const char *ywhat, rg_tensor y, int64_t out) {
+    int64_t n;
+    RG__CHECK_ARG(ctx && g, "%s: NULL %s", fn, ctx ? "graph" : "context");
+    RG__CHECK_ARG(g->ctx == ctx, "%s: the graph is not on this context (rg_graph_to_device)", fn);
+    n = g->n_nodes;
+    RG__CHECK_ARG(cache_nodes == n, "%s: the cache is for %lld nodes, the graph has %lld", fn,
+                  (long long)cache_nodes, (long long)n);
+    RG__CHECK_SHAPE(fn, "x", x, n, in);
+    RG__CHECK_SHAPE(fn, ywhat, y, n, out);
+    return RG_OK;
+}
+
+RGDEF void rg_gcn_bind(rg_gcn *p, rg_binder *b, int64_t in, int64_t out, const char *name) {
+    rg_linear_bind(&p->lin, b, in, out, 1, name);
+}
+
+RGDEF rg_status rg_gcn_init(rg_ctx *ctx, const rg_gcn *p, uint64_t stream) {
+    RG__TRY(rg__init_glorot(ctx, p->lin.W, stream));
+    return rg_tensor_fill(ctx, p->lin.b, 0);
+}
+
+RGDEF rg_status rg_gcn_cache_alloc(rg_ctx *ctx, rg_gcn_cache *cache, int64_t out, int64_t n_nodes) {
+    RG__CHECK_ARG(cache != NULL, "rg_gcn_cache_alloc: NULL cache");
+    memset(cache, 0, sizeof *cache);
+    RG__CHECK_ARG(out >= 1 && n_nodes >= 1, "rg_gcn_cache_alloc: %s = %lld, must be >= 1", out < 1 ? "out" : "n_nodes",
+                  (long long)(out < 1 ? out : n_nodes));
+    RG__TRY(rg_tensor_alloc(ctx, &cache->xw, n_nodes, out));
+    cache->n_nodes = n_nodes;
+    return RG_OK;
+}
+
+RGDEF void rg_gcn_cache_free(rg_ctx *ctx, rg_gcn_cache *cache) {
+    if (!cache) return;
+    rg_tensor_free(ctx, &cache->xw);
+    cache->n_nodes = 0;
+}
+
+/* y = A_hat (x W) + b: the product first, so the graph gather runs over out channels */
+RGDEF rg_status rg_gcn_forward(rg_ctx *ctx, rg_tensor y, rg_gcn_cache *cache, rg_tensor x, const rg_graph *g,
+                               const rg_gcn *p) {
+    int64_t in = p->lin.W.rows, out = p->lin.W.cols, n;
+    RG__TRY(rg__conv_check("rg_gcn_forward", ctx, g, cache->n_nodes, x, in, "y", y, out));
+    RG__CHECK_SHAPE("rg_gcn_forward", "bias", p->lin.b, 1, out);
+    n = g->n_nodes;
+    RG__CHECK_SHAPE("rg_gcn_forward", "cache xw", cache->xw, n, out);
+    ctx->ops->gemm(ctx, 0, 0, n, out, in, 1, x.data, in, p->lin.W.data, out, 0, cache->xw.data, out);
+    ctx->ops->spmm(ctx, y.data, cache->xw.data, n, out, RG_AGGR_GCN, g->rowptr, g->src, g->inv_deg, g->gcn_dinv);
+    ctx->ops->add_bias(ctx, y.data, p->lin.b.data, n, out);
+    return rg_ctx_take_status(ctx);
+}
+
+/* with G = A_hat^T dy (into the cache): dW += x^T G, db += sum_rows dy, dx = G W^T */
+RGDEF rg_status rg_gcn_backward(rg_ctx *ctx, rg_tensor dx, const rg_gcn *grad, rg_tensor dy, rg_tensor x,
+                                const rg_graph *g, rg_gcn_cache *cache, const rg_gcn *p) {
+    int64_t in = p->lin.W.rows, out = p->lin.W.cols, n;
+    RG__TRY(rg__conv_check("rg_gcn_backward", ctx, g, cache->n_nodes, x, in, "dy", dy, out));
+    n = g->n_nodes;
+    RG__CHECK_SHAPE("rg_gcn_backward", "cache xw", cache->xw, n, out);
+    if (dx.data) RG__CHECK_SHAPE("rg_gcn_backward", "dx", dx, n, in);
+    ctx->ops->spmm_t(ctx, cache->xw.data, dy.data, n, out, RG_AGGR_GCN, g->t_rowptr, g->t_edge, g->dst, g->inv_deg,
+                     g->gcn_dinv);
+    ctx->ops->gemm(ctx, 1, 0, in, out, n, 1, x.data, in, cache->xw.data, out, 1, grad->lin.W.data, out);
+    ctx->ops->col_sum(ctx, grad->lin.b.data, dy.data, n, out);
+    if (dx.data) ctx->ops->gemm(ctx, 0, 1, n, in, out, 1, cache->xw.data, out, p->lin.W.data, out, 0, dx.data, in);
+    return rg_ctx_take_status(ctx);
+}
+
+RGDEF void rg_sage_bind(rg_sage *p, rg_binder *b, int64_t in, int64_t out, const char *name) {
+    char buf[96];
+    rg_linear_bind(&p->lin_l, b, in, out, 1, rg__name(buf, sizeof buf, name, "lin_l."));
+    rg_linear_bind(&p->lin_r, b, in, out, 0, rg__name(buf, sizeof buf, name, "lin_r."));
+}
+
+RGDEF rg_status rg_sage_init(rg_ctx *ctx, const rg_sage *p, uint64_t stream) {
+    RG__TRY(rg_linear_init(ctx, &p->lin_l, stream));
+    return rg_linear_init(ctx, &p->lin_r, stream + 2);
+}
+
+RGDEF rg_status rg_sage_cache_alloc(rg_ctx *ctx, rg_sage_cache *cache, int64_t in, int64_t n_nodes) {
+    RG__CHECK_ARG(cache != NULL, "rg_sage_cache_alloc: NULL cache");
+    memset(cache, 0, sizeof *cache);
+    RG__CHECK_ARG(in >= 1 && n_nodes >= 1, "rg_sage_cache_alloc: %s = %lld, must be >= 1", in < 1 ? "in" : "n_nodes",
+                  (long long)(in < 1 ? in : n_nodes));
+    RG__TRY(rg_tensor_alloc(ctx, &cache->mean, n_nodes, in));
+    cache->n_nodes = n_nodes;
+    return RG_OK;
+}
+
+RGDEF void rg_sage_cache_free(rg_ctx *ctx, rg_sage_cache *cache) {
+    if (!cache) return;
+    rg_tensor_free(ctx, &cache->mean);
+    cache->n_nodes = 0;
+}
+
+static rg_status rg__sage_check(const char *fn, rg_ctx *ctx, const rg_graph *g, const rg_sage_cache *cache,
+                                rg_tensor x, const char *ywhat, rg_tensor y, const rg_sage *p) {
+    int64_t in = p->lin_l.W.rows, out = p->lin_l.W.cols;
+    RG__TRY(rg__conv_check(fn, ctx, g, cache->n_nodes, x, in, ywhat, y, out));
+    RG__CHECK_SHAPE(fn, "lin_l bias", p->lin_l.b, 1, out);
+    RG__CHECK_SHAPE(fn, "lin_r weight", p->lin_r.W, in, out);
+    RG__CHECK_SHAPE(fn, "cache mean", cache->mean, g->n_nodes, in);
+    return RG_OK;
+}
+
+/* y = mean W_l + b + x W_r, the mean kept for dW_l */
+RGDEF rg_status rg_sage_forward(rg_ctx *ctx, rg_tensor y, rg_sage_cache *cache, rg_tensor x, const rg_graph *g,
+                                const rg_sage *p) {
+    int64_t in = p->lin_l.W.rows, out = p->lin_l.W.cols, n;
+    RG__TRY(rg__sage_check("rg_sage_forward", ctx, g, cache, x, "y", y, p));
+    n = g->n_nodes;
+    ctx->ops->spmm(ctx, cache->mean.data, x.data, n, in, RG_AGGR_MEAN, g->rowptr, g->src, g->inv_deg, g->gcn_dinv);
+    ctx->ops->gemm(ctx, 0, 0, n, out, in, 1, cache->mean.data, in, p->lin_l.W.data, out, 0, y.data, out);
+    ctx->ops->gemm(ctx, 0, 0, n, out, in, 1, x.data, in, p->lin_r.W.data, out, 1, y.data, out);
+    ctx->ops->add_bias(ctx, y.data, p->lin_l.b.data, n, out);
+    return rg_ctx_take_status(ctx);
+}
+
+/* dW_l += mean^T dy and dW_r += x^T dy first, then the mean's storage holds dy W_l^T, the
+   gradient of the mean: dx = A_mean^T (dy W_l^T) + dy W_r^T */
+RGDEF rg_status rg_sage_backward(rg_ctx *ctx, rg_tensor dx, const rg_sage *grad, rg_tensor dy, rg_tensor x,
+                                 const rg_graph *g, rg_sage_cache *cache, const rg_sage *p) {
+    int64_t in = p->lin_l.W.rows, out = p->lin_l.W.cols, n;
+    RG__TRY(rg__sage_check("rg_sage_backward", ctx, g, cache, x, "dy", dy, p));
+    n = g->n_nodes;
+    if (dx.data) RG__CHECK_SHAPE("rg_sage_backward", "dx", dx, n, in);
+    ctx->ops->gemm(ctx, 1, 0, in, out, n, 1, cache->mean.data, in, dy.data, out, 1, grad->lin_l.W.data, out);
+    ctx->ops->gemm(ctx, 1, 0, in, out, n, 1, x.data, in, dy.data, out, 1, grad->lin_r.W.data, out);
+    ctx->ops->col_sum(ctx, grad->lin_l.b.data, dy.data, n, out);
+    if (dx.data) {
+        ctx->ops->gemm(ctx, 0, 1, n, in, out, 1, dy.data, out, p->lin_l.W.data, out, 0, cache->mean.data, in);
+        ctx->ops->spmm_t(ctx, dx.data, cache->mean.data, n, in, RG_AGGR_MEAN, g->t_rowptr, g->t_edge, g->dst,
+                         g->inv_deg, g->gcn_dinv);
+        ctx->ops->gemm(ctx, 0, 1, n, in, out, 1, dy.data, out, p->lin_r.W.data, out, 1, dx.data, in);
+    }
+    return rg_ctx_take_status(ctx);
+}
+
+static int rg__gat_valid(const rg_gat_config *cfg) {
+    return cfg && cfg->in >= 1 && cfg->heads >= 1 && cfg->head_dim >= 1;
+}
+
+static rg_status rg__gat_check_config(const char *fn, const rg_gat_config *cfg) {
+    RG__CHECK_ARG(cfg != NULL, "%s: NULL config", fn);
+    RG__CHECK_ARG(cfg->in >= 1, "%s: in = %lld, must be >= 1", fn, (long long)cfg->in);
+    RG__CHECK_ARG(cfg->heads >= 1, "%s: heads = %lld, must be >= 1", fn, (long long)cfg->heads);
+    RG__CHECK_ARG(cfg->head_dim >= 1, "%s: head_dim = %lld, must be >= 1", fn, (long long)cfg->head_dim);
+    return RG_OK;
+}
+
+RGDEF int64_t rg_gat_out_dim(const rg_gat_config *cfg) {
+    if (!rg__gat_valid(cfg)) return 0;
+    return cfg->concat ? cfg->heads * cfg->head_dim : cfg->head_dim;
+}
+
+RGDEF void rg_gat_bind(rg_gat *p, rg_binder *b, const rg_gat_config *cfg, const char *name) {
+    char buf[96];
+    int ok = rg__gat_valid(cfg);
+    int64_t in = ok ? cfg->in : 0, heads = ok ? cfg->heads : 0, f = ok ? cfg->head_dim : 0;
+    p->W = rg_bind_param(b, in, heads * f, rg__name(buf, sizeof buf, name, "weight"));
+    p->att_src = rg_bind_param(b, heads, f, rg__name(buf, sizeof buf, name, "att_src"));
+    p->att_dst = rg_bind_param(b, heads, f, rg__name(buf, sizeof buf, name, "att_dst"));
+    p->bias = rg_bind_param(b, 1, rg_gat_out_dim(cfg), rg__name(buf, sizeof buf, name, "bias"));
+}
+
+static rg_status rg__gat_check_params(const char *fn, const rg_gat *p, const rg_gat_config *cfg) {
+    RG__CHECK_SHAPE(fn, "W", p->W, cfg->in, cfg->heads * cfg->head_dim);
+    RG__CHECK_SHAPE(fn, "att_src", p->att_src, cfg->heads, cfg->head_dim);
+    RG__CHECK_SHAPE(fn, "att_dst", p->att_dst, cfg->heads, cfg->head_dim);
+    RG__CHECK_SHAPE(fn, "bias", p->bias, 1, rg_gat_out_dim(cfg));
+    return RG_OK;
+}
+
+RGDEF rg_status rg_gat_init(rg_ctx *ctx, const rg_gat *p, const rg_gat_config *cfg, uint64_t stream) {
+    RG__TRY(rg__gat_check_config("rg_gat_init", cfg));
+    RG__TRY(rg__gat_check_params("rg_gat_init", p, cfg));
+    RG__TRY(rg__init_glorot(ctx, p->W, stream));
+    RG__TRY(rg__init_glorot(ctx, p->att_src, stream + 1));
+    RG__TRY(rg__init_glorot(ctx, p->att_dst, stream + 2));
+    return rg_tensor_fill(ctx, p->bias, 0);
+}
+
+RGDEF void rg_gat_cache_free(rg_ctx *ctx, rg_gat_cache *cache) {
+    if (!cache) return;
+    rg_tensor_free(ctx, &cache->h);
+    rg_tensor_free(ctx, &cache->s_src);
+    rg_tensor_free(ctx, &cache->s_dst);
+    rg_tensor_free(ctx, &cache->lse);
+    rg_tensor_free(ctx, &cache->agg);
+    rg_tensor_free(ctx, &cache->dh);
+    rg_tensor_free(ctx, &cache->ds_src);
+    rg_tensor_free(ctx, &cache->ds_dst);
+    rg_tensor_free(ctx, &cache->dd);
+    cache->n_nodes = 0;
+}
+
+RGDEF rg_status rg_gat_cache_alloc(rg_ctx *ctx, rg_gat_cache *cache, const rg_gat_config *cfg, int64_t n_nodes) {
+    int64_t hf;
+    rg_status st;
+    RG__CHECK_ARG(cache != NULL, "rg_gat_cache_alloc: NULL cache");
+    memset(cache, 0, sizeof *cache);
+    RG__TRY(rg__gat_check_config("rg_gat_cache_alloc", cfg));
+    RG__CHECK_ARG(n_nodes >= 1, "rg_gat_cache_alloc: n_nodes = %lld, must be >= 1", (long long)n_nodes);
+    hf = cfg->heads * cfg->head_dim;
+    if ((st = rg_tensor_alloc(ctx, &cache->h, n_nodes, hf)) != RG_OK ||
+        (st = rg_tensor_alloc(ctx, &cache->agg, n_nodes, hf)) != RG_OK ||
+        (st = rg_tensor_alloc(ctx, &cache->dh, n_nodes, hf)) != RG_OK ||
+        (st = rg_tensor_alloc(ctx, &cache->s_src, n_nodes, cfg->heads)) != RG_OK ||
+        (st = rg_tensor_alloc(ctx, &cache->s_dst, n_nodes, cfg->heads)) != RG_OK ||
+        (st = rg_tensor_alloc(ctx, &cache->lse, n_nodes, cfg->heads)) != RG_OK ||
+        (st = rg_tensor_alloc(ctx, &cache->ds_src, n_nodes, cfg->heads)) != RG_OK ||
+        (st = rg_tensor_alloc(ctx, &cache->ds_dst, n_nodes, cfg->heads)) != RG_OK ||
+        (st = rg_tensor_alloc(ctx, &cache->dd, n_nodes, cfg->heads)) != RG_OK) {
+        rg_gat_cache_free(ctx, cache);
+        return st;
+    }
+    cache->n_nodes = n_nodes;
+    return RG_OK;
+}
+
+static rg_status rg__gat_check(const char *fn, rg_ctx *ctx, const rg_graph *g, const rg_gat_cache *cache,
+                               rg_tensor x, const char *ywhat, rg_tensor y, const rg_gat *p, const rg_gat_config *cfg) {
+    RG__TRY(rg__gat_check_config(fn, cfg));
+    RG__TRY(rg__conv_check(fn, ctx, g, cache->n_nodes, x, cfg->in, ywhat, y, rg_gat_out_dim(cfg)));
+    RG__TRY(rg__gat_check_params(fn, p, cfg));
+    RG__CHECK_SHAPE(fn, "cache h", cache->h, g->n_nodes, cfg->heads * cfg->head_dim);
+    RG__CHECK_SHAPE(fn, "cache lse", cache->lse, g->n_nodes, cfg->heads);
+    return RG_OK;
+}
+
+/* h = x W; per head s_src, s_dst; softmax-weighted sums of h over N(i) (edges + self); y = heads
+   concatenated or averaged, + bias */
+RGDEF rg_status rg_gat_forward(rg_ctx *ctx, rg_tensor y, rg_gat_cache *cache, rg_tensor x, const rg_graph *g,
+                               const rg_gat *p, const rg_gat_config *cfg) {
+    int64_t n, heads, f;
+    RG__TRY(rg__gat_check("rg_gat_forward", ctx, g, cache, x, "y", y, p, cfg));
+    n = g->n_nodes;
+    heads = cfg->heads;
+    f = cfg->head_dim;
+    ctx->ops->gemm(ctx, 0, 0, n, heads * f, cfg->in, 1, x.data, cfg->in, p->W.data, heads * f, 0, cache->h.data,
+                   heads * f);
+    ctx->ops->gat_scores(ctx, cache->s_src.data, cache->s_dst.data, cache->h.data, p->att_src.data, p->att_dst.data,
+                         n, heads, f);
+    ctx->ops->gat_aggregate(ctx, y.data, cache->agg.data, cache->lse.data, cache->h.data, cache->s_src.data,
+                            cache->s_dst.data, g->rowptr, g->src, n, heads, f, cfg->concat);
+    ctx->ops->add_bias(ctx, y.data, p->bias.data, n, rg_gat_out_dim(cfg));
+    return rg_ctx_take_status(ctx);
+}
+
+/* ds_dst and dd gathered at destinations, then dh and ds_src at sources over the transpose;
+   the attention gradients from ds_src, ds_dst; W and x through h = x W */
+RGDEF rg_status rg_gat_backward(rg_ctx *ctx, rg_tensor dx, const rg_gat *grad, rg_tensor dy, rg_tensor x,
+                                const rg_graph *g, rg_gat_cache *cache, const rg_gat *p, const rg_gat_config *cfg) {
+    int64_t n, heads, f;
+    RG__TRY(rg__gat_check("rg_gat_backward", ctx, g, cache, x, "dy", dy, p, cfg));
+    n = g->n_nodes;
+    heads = cfg->heads;
+    f = cfg->head_dim;
+    if (dx.data) RG__CHECK_SHAPE("rg_gat_backward", "dx", dx, n, cfg->in);
+    ctx->ops->col_sum(ctx, grad->bias.data, dy.data, n, rg_gat_out_dim(cfg));
+    ctx->ops->gat_backward_dst(ctx, cache->ds_dst.data, cache->dd.data, dy.data, cache->h.data, cache->agg.data,
+                               cache->s_src.data, cache->s_dst.data, cache->lse.data, g->rowptr, g->src, n, heads, f,
+                               cfg->concat);
+    ctx->ops->gat_backward_src(ctx, cache->dh.data, cache->ds_src.data, dy.data, cache->h.data, cache->s_src.data,
+                               cache->s_dst.data, cache->lse.data, cache->dd.data, cache->ds_dst.data,
+                               p->att_src.data, p->att_dst.data, g->t_rowptr, g->t_edge, g->dst, n, heads, f,
+                               cfg->concat);
+    ctx->ops->gat_att_grad(ctx, grad->att_src.data, grad->att_dst.data, cache->ds_src.data, cache->ds_dst.data,
+                           cache->h.data, n, heads, f);
+    ctx->ops->gemm(ctx, 1, 0, cfg->in, heads * f, n, 1, x.data, cfg->in, cache->dh.data, heads * f, 1, grad->W.data,
+                   heads * f);
+    if (dx.data)
+        ctx->ops->gemm(ctx, 0, 1, n, cfg->in, heads * f, 1, cache->dh.data, heads * f, p->W.data, heads * f, 0,
+                       dx.data, cfg->in);
     return rg_ctx_take_status(ctx);
 }
 

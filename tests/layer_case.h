@@ -41,9 +41,13 @@ rg_status lc_random(rg_ctx *ctx, rg_tensor *t, int64_t rows, int64_t cols, doubl
 /* A small random graph on the device: node 0 has no incoming edge, node 1 receives an edge
    from every other node, the rest get a few random sources; edge features when edge_dim > 0. */
 rg_status lc_graph(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge_dim, uint64_t seed);
+/* The same graph built with options (e.g. add_self_loops); NULL options: lc_graph. */
+rg_status lc_graph_opt(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge_dim, uint64_t seed,
+                       const rg_graph_options *options);
 
 /* The registry: every case file defines an array ending with a {NULL} entry. */
 extern const layer_case lc_cases_basic[];
 extern const layer_case lc_cases_conv[];
+extern const layer_case lc_cases_convs[];
 
 #endif

@@ -22,7 +22,8 @@ rg_status lc_random(rg_ctx *ctx, rg_tensor *t, int64_t rows, int64_t cols, doubl
     return rg_tensor_init_uniform(ctx, *t, lo, hi, stream);
 }
 
-rg_status lc_graph(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge_dim, uint64_t seed) {
+rg_status lc_graph_opt(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge_dim, uint64_t seed,
+                       const rg_graph_options *options) {
     int32_t src[256], dst[256];
     rg_real feat[256 * 8];
     int64_t i, k, m = 0;
@@ -37,11 +38,15 @@ rg_status lc_graph(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge_dim
         }
     src[m] = 0; dst[m] = 2; m++; /* node 0 still sends */
     for (k = 0; k < m * edge_dim; k++) feat[k] = (rg_real)(rg_rng_uniform(seed, 2, (uint64_t)k) * 2 - 1);
-    st = rg_graph_from_coo(&host, n_nodes, m, src, dst, edge_dim ? feat : NULL, edge_dim, NULL);
+    st = rg_graph_from_coo(&host, n_nodes, m, src, dst, edge_dim ? feat : NULL, edge_dim, options);
     if (st != RG_OK) return st;
     st = rg_graph_to_device(ctx, &host, dev);
     rg_graph_free(NULL, &host);
     return st;
+}
+
+rg_status lc_graph(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge_dim, uint64_t seed) {
+    return lc_graph_opt(ctx, dev, n_nodes, edge_dim, seed, NULL);
 }
 
 /* One instantiated case: its context, state, output weights R and tensor list. */
@@ -314,4 +319,5 @@ SUITE(layers) {
     if (sizeof(rg_real) == sizeof(double)) remove(lc_reference_path());
     run_cases(lc_cases_basic);
     run_cases(lc_cases_conv);
+    run_cases(lc_cases_convs);
 }
