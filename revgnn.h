@@ -495,7 +495,8 @@ typedef struct rg_sage {
     rg_linear lin_r;       /* (in, out), no bias: the root */
 } rg_sage;
 typedef struct rg_sage_cache {
-    rg_tensor mean;        /* (N, in) neighbour mean; reused as its gradient */
+    rg_tensor mean;        /* (N, in) neighbour mean, for dW_l */
+    rg_tensor dmean;       /* (N, in) backward scratch: the mean's gradient */
     int64_t n_nodes;
 } rg_sage_cache;
 /* names: name + "lin_l.weight", "lin_l.bias", "lin_r.weight" */
@@ -508,7 +509,7 @@ RGDEF void rg_sage_cache_free(rg_ctx *ctx, rg_sage_cache *cache);
 RGDEF rg_status rg_sage_forward(rg_ctx *ctx, rg_tensor y, rg_sage_cache *cache, rg_tensor x, const rg_graph *g,
                                 const rg_sage *p);
 /* dx = A_mean^T (dy W_l^T) + dy W_r^T; grad->lin_l.W += mean^T dy, grad->lin_l.b += sum_rows dy,
-   grad->lin_r.W += x^T dy. Overwrites cache->mean: a second backward needs a new forward. */
+   grad->lin_r.W += x^T dy. */
 RGDEF rg_status rg_sage_backward(rg_ctx *ctx, rg_tensor dx, const rg_sage *grad, rg_tensor dy, rg_tensor x,
                                  const rg_graph *g, rg_sage_cache *cache, const rg_sage *p);
 
@@ -1864,6 +1865,10 @@ RGDEF rg_status rg_sage_cache_alloc(rg_ctx *ctx, rg_sage_cache *cache, int64_t i
     RG__CHECK_ARG(in >= 1 && n_nodes >= 1, "rg_sage_cache_alloc: %s = %lld, must be >= 1", in < 1 ? "in" : "n_nodes",
                   (long long)(in < 1 ? in : n_nodes));
     RG__TRY(rg_tensor_alloc(ctx, &cache->mean, n_nodes, in));
+    if (rg_tensor_alloc(ctx, &cache->dmean, n_nodes, in) != RG_OK) {
+        rg_tensor_free(ctx, &cache->mean);
+        return RG_ERR_OOM;
+    }
     cache->n_nodes = n_nodes;
     return RG_OK;
 }
@@ -1871,6 +1876,7 @@ RGDEF rg_status rg_sage_cache_alloc(rg_ctx *ctx, rg_sage_cache *cache, int64_t i
 RGDEF void rg_sage_cache_free(rg_ctx *ctx, rg_sage_cache *cache) {
     if (!cache) return;
     rg_tensor_free(ctx, &cache->mean);
+    rg_tensor_free(ctx, &cache->dmean);
     cache->n_nodes = 0;
 }
 
@@ -1897,8 +1903,8 @@ RGDEF rg_status rg_sage_forward(rg_ctx *ctx, rg_tensor y, rg_sage_cache *cache, 
     return rg_ctx_take_status(ctx);
 }
 
-/* dW_l += mean^T dy and dW_r += x^T dy first, then the mean's storage holds dy W_l^T, the
-   gradient of the mean: dx = A_mean^T (dy W_l^T) + dy W_r^T */
+/* dW_l += mean^T dy, dW_r += x^T dy; dx = A_mean^T (dy W_l^T) + dy W_r^T. The cache is
+   only read, so backward may run again (DEQ's vector-Jacobian products do). */
 RGDEF rg_status rg_sage_backward(rg_ctx *ctx, rg_tensor dx, const rg_sage *grad, rg_tensor dy, rg_tensor x,
                                  const rg_graph *g, rg_sage_cache *cache, const rg_sage *p) {
     int64_t in = p->lin_l.W.rows, out = p->lin_l.W.cols, n;
@@ -1909,8 +1915,8 @@ RGDEF rg_status rg_sage_backward(rg_ctx *ctx, rg_tensor dx, const rg_sage *grad,
     ctx->ops->gemm(ctx, 1, 0, in, out, n, 1, x.data, in, dy.data, out, 1, grad->lin_r.W.data, out);
     ctx->ops->col_sum(ctx, grad->lin_l.b.data, dy.data, n, out);
     if (dx.data) {
-        ctx->ops->gemm(ctx, 0, 1, n, in, out, 1, dy.data, out, p->lin_l.W.data, out, 0, cache->mean.data, in);
-        ctx->ops->spmm_t(ctx, dx.data, cache->mean.data, n, in, RG_AGGR_MEAN, g->t_rowptr, g->t_edge, g->dst,
+        ctx->ops->gemm(ctx, 0, 1, n, in, out, 1, dy.data, out, p->lin_l.W.data, out, 0, cache->dmean.data, in);
+        ctx->ops->spmm_t(ctx, dx.data, cache->dmean.data, n, in, RG_AGGR_MEAN, g->t_rowptr, g->t_edge, g->dst,
                          g->inv_deg, g->gcn_dinv);
         ctx->ops->gemm(ctx, 0, 1, n, in, out, 1, dy.data, out, p->lin_r.W.data, out, 1, dx.data, in);
     }

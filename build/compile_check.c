@@ -1,3 +1,0 @@
-#define REVGNN_IMPLEMENTATION
-#include "revgnn.h"
-int main(void) { return 0; }
