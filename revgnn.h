@@ -40,7 +40,8 @@
 
    CONTENTS (each section opens with a banner comment)
       configuration - status and errors - context, allocator, memory accounting - tensors -
-      counter-based RNG - CSR graph - backend ops table - CPU backend - layers
+      counter-based RNG - CSR graph - backend ops table - CPU backend - layers - losses and
+      metrics - Adam
 
    ERRORS
       Every function that can fail returns rg_status and leaves a message naming the value,
@@ -195,7 +196,8 @@ typedef struct rg_graph_options {
 
 RGDEF rg_graph_options rg_graph_options_default(void);
 /* Builds a host graph from n_edges pairs (src[k] -> dst[k]) with optional edge features
-   (n_edges, edge_dim). Validates ids and sizes. */
+   (n_edges, edge_dim). Validates ids and sizes. Each node's incoming edges are sorted by
+   source; equal sources keep input order, given edges before reversed copies. */
 RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edges,
                                   const int32_t *src, const int32_t *dst,
                                   const rg_real *edge_feat, int64_t edge_dim,
@@ -973,19 +975,27 @@ RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edge
     for (i = 0; i < n_nodes; i++) cursor[i + 1] += cursor[i];
     for (k = 0; k < total; k++) order[cursor[RG__CAND_DST(scratch[k])]++] = scratch[k];
     /* cursor[i] is now the end of node i's run in order; copy the runs into scratch, dropping
-       repeats and appending a missing self-loop (coded -1 - i); cursor[i] becomes the new end */
+       repeats and inserting a missing self-loop (coded -1 - i) where its source i sorts;
+       cursor[i] becomes the new end */
     kept = 0;
     {
         int64_t start = 0;
         for (i = 0; i < n_nodes; i++) {
             int64_t r, run_first = kept;
+            int need_loop = opt.add_self_loops && !has_loop[i];
             for (r = start; r < cursor[i]; r++) {
                 int64_t mm = order[r];
-                if (opt.drop_duplicates && kept > run_first && RG__CAND_SRC(scratch[kept - 1]) == RG__CAND_SRC(mm))
+                if (need_loop && RG__CAND_SRC(mm) > i) {
+                    scratch[kept++] = -1 - i;
+                    need_loop = 0;
+                }
+                /* the loop's source i is below mm's, so a loop is never mm's duplicate */
+                if (opt.drop_duplicates && kept > run_first && scratch[kept - 1] >= 0 &&
+                    RG__CAND_SRC(scratch[kept - 1]) == RG__CAND_SRC(mm))
                     continue;
                 scratch[kept++] = mm;
             }
-            if (opt.add_self_loops && !has_loop[i]) scratch[kept++] = -1 - i;
+            if (need_loop) scratch[kept++] = -1 - i;
             start = cursor[i];
             cursor[i] = kept;
         }
