@@ -40,7 +40,8 @@
 
    CONTENTS (each section opens with a banner comment)
       configuration - status and errors - context, allocator, memory accounting - tensors -
-      counter-based RNG - CSR graph - backend ops table - CPU backend - layers
+      counter-based RNG - CSR graph - backend ops table - CPU backend - layers - losses and
+      metrics - Adam
 
    ERRORS
       Every function that can fail returns rg_status and leaves a message naming the value,
@@ -195,7 +196,8 @@ typedef struct rg_graph_options {
 
 RGDEF rg_graph_options rg_graph_options_default(void);
 /* Builds a host graph from n_edges pairs (src[k] -> dst[k]) with optional edge features
-   (n_edges, edge_dim). Validates ids and sizes. */
+   (n_edges, edge_dim). Validates ids and sizes. Each node's incoming edges are sorted by
+   source; equal sources keep input order, given edges before reversed copies. */
 RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edges,
                                   const int32_t *src, const int32_t *dst,
                                   const rg_real *edge_feat, int64_t edge_dim,
@@ -261,6 +263,25 @@ struct rg_backend {
                                const rg_real *gamma, int64_t rows, int64_t cols);
     /* sum of squares of x, returned to the host (global-norm clipping, tests) */
     double (*sum_squares)(rg_ctx *ctx, const rg_real *x, int64_t n);
+    /* ---- losses and optimiser ---- */
+    /* Binary cross-entropy with logits on x (rows, cols) against targets y:
+       dlogits = scale * mask * (sigmoid(x) - y); returns sum of mask * (max(x, 0) - x y +
+       log1p(exp(-|x|))) in double. mask is (rows, mask_cols) with mask_cols == cols (per
+       entry) or 1 (per row), or NULL for all ones. dlogits may alias logits. */
+    double (*bce_logits)(rg_ctx *ctx, rg_real *dlogits, const rg_real *logits, const rg_real *targets,
+                         const rg_real *mask, int64_t rows, int64_t cols, int64_t mask_cols, double scale);
+    /* Softmax cross-entropy of the listed rows r = rows[k], k < n (rows NULL: r = k, n = all
+       rows) of logits (n_logit_rows, cols) with labels[r] in [0, cols): dlogits[r] = scale *
+       (softmax(x_r) - onehot(labels[r])), zero on rows not listed; returns sum of -log
+       softmax(x_r)[labels[r]]. An id or label out of range, or a repeated id, is recorded
+       in ctx->status (dlogits then untouched or zero). */
+    double (*softmax_xent)(rg_ctx *ctx, rg_real *dlogits, const rg_real *logits, const int32_t *labels,
+                           const int32_t *rows, int64_t n, int64_t n_logit_rows, int64_t cols, double scale);
+    /* One Adam step on n values (PyTorch's Adam, or AdamW when decoupled): step counts this
+       one (bias correction 1 - beta^step); params, m, v updated in place. */
+    void (*adam)(rg_ctx *ctx, rg_real *params, const rg_real *grads, rg_real *m, rg_real *v, int64_t n,
+                 double lr, double beta1, double beta2, double eps, double weight_decay, int decoupled,
+                 int64_t step);
 
     /* ---- graph convolutions: GCN, SAGE, GAT ---- */
     /* SpMM by destination: out (N, dim) = A x (out must not alias x), the incoming edges of i
@@ -555,13 +576,16 @@ RGDEF rg_status rg_gat_backward(rg_ctx *ctx, rg_tensor dx, const rg_gat *grad, r
 
 /* ============================== losses and metrics ============================== */
 
-/* Binary cross-entropy with logits, averaged over the entries where mask is 1 (mask.data
-   NULL: every entry). Writes the loss and dlogits = dL/dlogits. */
+/* Binary cross-entropy with logits (N, T) against targets (N, T), averaged over the entries
+   where mask is 1: mask is (N, T) per entry, (N, 1) per row, or data NULL for every entry;
+   its values are 0 or 1. Writes the loss and dlogits (N, T) = dL/dlogits (zero where
+   masked out; may be logits itself). No selected entry is RG_ERR_ARG. */
 RGDEF rg_status rg_bce_logits(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits, rg_tensor targets,
                               rg_tensor mask);
-/* Softmax cross-entropy averaged over rows[0..n_rows-1] (device int32 ids; NULL: every row)
-   with labels (device int32, one per row of logits). Writes the loss and dlogits (zero on
-   rows not listed). */
+/* Softmax cross-entropy of logits (N, C) averaged over rows[0..n_rows-1] (distinct device
+   int32 ids; rows NULL: every row, n_rows ignored) with labels (device int32, one per row of
+   logits, in [0, C) on the rows used). Writes the loss and dlogits (N, C) (zero on rows not
+   listed). An id or label out of range, or a repeated id, is RG_ERR_ARG. */
 RGDEF rg_status rg_softmax_xent(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits,
                                 const int32_t *labels, const int32_t *rows, int64_t n_rows);
 
@@ -574,9 +598,14 @@ typedef struct rg_adam {
     int64_t step;          /* steps taken; bias correction uses step after increment */
 } rg_adam;
 RGDEF rg_adam rg_adam_default(double lr); /* betas 0.9, 0.999, eps 1e-8, no decay */
-/* One step over flat blocks of equal size: params, grads, first and second moments. */
+/* One step over flat blocks of equal size: params, grads, first and second moments (m, v
+   zeroed before the first step), as PyTorch's Adam / AdamW:
+   g = grad (+ wd p unless decoupled); p -= lr wd p (decoupled); m = b1 m + (1 - b1) g;
+   v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
 RGDEF rg_status rg_adam_step(rg_ctx *ctx, rg_adam *opt, rg_tensor params, rg_tensor grads, rg_tensor m, rg_tensor v);
-/* Scales grads so their global L2 norm is at most max_norm; *norm gets the norm before. */
+/* Scales grads by max_norm / (norm + 1e-6) when that is below 1, so their global L2 norm is
+   at most max_norm (PyTorch's clip_grad_norm_); *norm gets the norm before. A non-finite
+   norm is RG_ERR_NUMERIC and leaves grads alone. */
 RGDEF rg_status rg_clip_grad_norm(rg_ctx *ctx, rg_tensor grads, double max_norm, double *norm);
 
 #ifdef __cplusplus
@@ -693,6 +722,10 @@ static rg_status rg__fail_at(const char *file, int line, rg_status status, const
 #define RG__FAIL(status, ...) rg__fail_at(__FILE__, __LINE__, (status), __VA_ARGS__)
 #define RG__TRY(expr) do { rg_status rg__st = (expr); if (rg__st != RG_OK) return rg__st; } while (0)
 #define RG__CHECK_ARG(cond, ...) do { if (!(cond)) return RG__FAIL(RG_ERR_ARG, __VA_ARGS__); } while (0)
+/* Ops return void and record their first failure in the context. Only from the thread that
+   called the op, never inside a parallel loop: the message buffer is thread-local. */
+#define RG__OP_FAIL(ctx, st, ...) \
+    do { if ((ctx)->status == RG_OK) (ctx)->status = RG__FAIL((st), __VA_ARGS__); } while (0)
 
 /* ============================== context, allocator, memory accounting ============================== */
 
@@ -1000,19 +1033,27 @@ RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edge
     for (i = 0; i < n_nodes; i++) cursor[i + 1] += cursor[i];
     for (k = 0; k < total; k++) order[cursor[RG__CAND_DST(scratch[k])]++] = scratch[k];
     /* cursor[i] is now the end of node i's run in order; copy the runs into scratch, dropping
-       repeats and appending a missing self-loop (coded -1 - i); cursor[i] becomes the new end */
+       repeats and inserting a missing self-loop (coded -1 - i) where its source i sorts;
+       cursor[i] becomes the new end */
     kept = 0;
     {
         int64_t start = 0;
         for (i = 0; i < n_nodes; i++) {
             int64_t r, run_first = kept;
+            int need_loop = opt.add_self_loops && !has_loop[i];
             for (r = start; r < cursor[i]; r++) {
                 int64_t mm = order[r];
-                if (opt.drop_duplicates && kept > run_first && RG__CAND_SRC(scratch[kept - 1]) == RG__CAND_SRC(mm))
+                if (need_loop && RG__CAND_SRC(mm) > i) {
+                    scratch[kept++] = -1 - i;
+                    need_loop = 0;
+                }
+                /* the loop's source i is below mm's, so a loop is never mm's duplicate */
+                if (opt.drop_duplicates && kept > run_first && scratch[kept - 1] >= 0 &&
+                    RG__CAND_SRC(scratch[kept - 1]) == RG__CAND_SRC(mm))
                     continue;
                 scratch[kept++] = mm;
             }
-            if (opt.add_self_loops && !has_loop[i]) scratch[kept++] = -1 - i;
+            if (need_loop) scratch[kept++] = -1 - i;
             start = cursor[i];
             cursor[i] = kept;
         }
@@ -1578,6 +1619,122 @@ static void rg__cpu_gat_att_grad(rg_ctx *ctx, rg_real *datt_src, rg_real *datt_d
     }
 }
 
+/* ---- losses and optimiser ---- */
+
+/* Ops that return a sum split their range into RG__REDUCE_BLOCKS fixed blocks, one double
+   partial each, added in block order: the same sum for any thread count. */
+#define RG__REDUCE_BLOCKS 64
+
+static double rg__sum_partials(const double *partial) {
+    double acc = 0;
+    int b;
+    for (b = 0; b < RG__REDUCE_BLOCKS; b++) acc += partial[b];
+    return acc;
+}
+
+/* log(1 + exp(-|x|)) never overflows, and sigmoid is evaluated on the side where exp is
+   at most 1 */
+static double rg__cpu_bce_logits(rg_ctx *ctx, rg_real *dlogits, const rg_real *logits, const rg_real *targets,
+                                 const rg_real *mask, int64_t rows, int64_t cols, int64_t mask_cols, double scale) {
+    double partial[RG__REDUCE_BLOCKS];
+    int b;
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (b = 0; b < RG__REDUCE_BLOCKS; b++) {
+        int64_t r, c, r1 = rows * (b + 1) / RG__REDUCE_BLOCKS;
+        double acc = 0;
+        for (r = rows * b / RG__REDUCE_BLOCKS; r < r1; r++)
+            for (c = 0; c < cols; c++) {
+                int64_t i = r * cols + c;
+                double w = mask ? (double)mask[r * mask_cols + (mask_cols == 1 ? 0 : c)] : 1.0, x, y, e;
+                if (w == 0) { dlogits[i] = 0; continue; }
+                x = logits[i];
+                y = targets[i];
+                e = exp(-fabs(x));
+                acc += w * (fmax(x, 0.0) - x * y + log1p(e));
+                dlogits[i] = (rg_real)(scale * w * ((x >= 0 ? 1.0 : e) / (1.0 + e) - y));
+            }
+        partial[b] = acc;
+    }
+    return rg__sum_partials(partial);
+}
+
+static double rg__cpu_softmax_xent(rg_ctx *ctx, rg_real *dlogits, const rg_real *logits, const int32_t *labels,
+                                   const int32_t *rows, int64_t n, int64_t n_logit_rows, int64_t cols,
+                                   double scale) {
+    double partial[RG__REDUCE_BLOCKS];
+    int64_t k;
+    int b;
+    /* every id and label is checked before anything is written */
+    for (k = 0; k < n; k++) {
+        int64_t r = rows ? (int64_t)rows[k] : k;
+        if (r < 0 || r >= n_logit_rows) {
+            RG__OP_FAIL(ctx, RG_ERR_ARG, "softmax cross-entropy: row list entry %lld is %lld, out of range [0, %lld)",
+                        (long long)k, (long long)r, (long long)n_logit_rows);
+            return 0;
+        }
+        if (labels[r] < 0 || labels[r] >= cols) {
+            RG__OP_FAIL(ctx, RG_ERR_ARG, "softmax cross-entropy: row %lld has label %d, out of range [0, %lld)",
+                        (long long)r, (int)labels[r], (long long)cols);
+            return 0;
+        }
+    }
+    if (rows) {
+        /* rows not listed get zero; meanwhile a nonzero first entry marks a row seen twice,
+           which would be written by two threads and weigh twice in the loss only */
+        rg__cpu_fill(ctx, dlogits, n_logit_rows * cols, 0);
+        for (k = 0; k < n; k++) {
+            rg_real *mark = dlogits + (int64_t)rows[k] * cols;
+            if (*mark != 0) {
+                rg__cpu_fill(ctx, dlogits, n_logit_rows * cols, 0);
+                RG__OP_FAIL(ctx, RG_ERR_ARG, "softmax cross-entropy: row list entry %lld repeats row %d",
+                            (long long)k, (int)rows[k]);
+                return 0;
+            }
+            *mark = 1;
+        }
+    }
+    /* loss_r = lse(x_r) - x_r[label]; dloss_r/dx_r = softmax(x_r) - onehot(label) */
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (b = 0; b < RG__REDUCE_BLOCKS; b++) {
+        int64_t kk, c, k1 = n * (b + 1) / RG__REDUCE_BLOCKS;
+        double acc = 0;
+        for (kk = n * b / RG__REDUCE_BLOCKS; kk < k1; kk++) {
+            int64_t r = rows ? (int64_t)rows[kk] : kk;
+            const rg_real *x = logits + r * cols;
+            rg_real *d = dlogits + r * cols;
+            int32_t label = labels[r];
+            double mx = x[0], sum = 0, lse;
+            for (c = 1; c < cols; c++) mx = x[c] > mx ? x[c] : mx;
+            for (c = 0; c < cols; c++) sum += exp(x[c] - mx);
+            lse = mx + log(sum);
+            acc += lse - x[label];
+            for (c = 0; c < cols; c++) d[c] = (rg_real)(scale * (exp(x[c] - lse) - (c == label ? 1.0 : 0.0)));
+        }
+        partial[b] = acc;
+    }
+    return rg__sum_partials(partial);
+}
+
+/* PyTorch's arithmetic: the first bias correction folds into the step size, the second
+   divides sqrt(v) before eps is added; AdamW shrinks p before the moment update */
+static void rg__cpu_adam(rg_ctx *ctx, rg_real *params, const rg_real *grads, rg_real *m, rg_real *v, int64_t n,
+                         double lr, double beta1, double beta2, double eps, double weight_decay, int decoupled,
+                         int64_t step) {
+    double step_size = lr / (1.0 - pow(beta1, (double)step)), bc2_sqrt = sqrt(1.0 - pow(beta2, (double)step));
+    int64_t i;
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (i = 0; i < n; i++) {
+        double p = params[i], g = grads[i], mi, vi;
+        if (decoupled) p *= 1.0 - lr * weight_decay;
+        else g += weight_decay * p;
+        mi = beta1 * m[i] + (1.0 - beta1) * g;
+        vi = beta2 * v[i] + (1.0 - beta2) * g * g;
+        m[i] = (rg_real)mi;
+        v[i] = (rg_real)vi;
+        params[i] = (rg_real)(p - step_size * mi / (sqrt(vi) / bc2_sqrt + eps));
+    }
+}
+
 static void rg__cpu_destroy(rg_ctx *ctx) { (void)ctx; }
 
 static const rg_backend rg__cpu_backend = {
@@ -1598,6 +1755,9 @@ static const rg_backend rg__cpu_backend = {
     rg__cpu_layernorm_forward,
     rg__cpu_layernorm_backward,
     rg__cpu_sum_squares,
+    rg__cpu_bce_logits,
+    rg__cpu_softmax_xent,
+    rg__cpu_adam,
     /* graph convolutions */
     rg__cpu_spmm,
     rg__cpu_spmm_t,
@@ -2059,6 +2219,99 @@ RGDEF rg_status rg_gat_backward(rg_ctx *ctx, rg_tensor dx, const rg_gat *grad, r
     if (dx.data)
         ctx->ops->gemm(ctx, 0, 1, n, cfg->in, heads * f, 1, cache->dh.data, heads * f, p->W.data, heads * f, 0,
                        dx.data, cfg->in);
+    return rg_ctx_take_status(ctx);
+}
+
+/* ============================== losses and metrics ============================== */
+
+RGDEF rg_status rg_bce_logits(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits, rg_tensor targets,
+                              rg_tensor mask) {
+    int64_t N = logits.rows, T = logits.cols;
+    double count, sum;
+    RG__CHECK_ARG(ctx && loss, "rg_bce_logits: NULL %s", ctx ? "loss" : "context");
+    RG__CHECK_SHAPE("rg_bce_logits", "logits", logits, N, T);
+    RG__CHECK_SHAPE("rg_bce_logits", "targets", targets, N, T);
+    RG__CHECK_SHAPE("rg_bce_logits", "dlogits", dlogits, N, T);
+    if (mask.data) {
+        RG__CHECK_ARG(mask.rows == N && (mask.cols == T || mask.cols == 1),
+                      "rg_bce_logits: mask is %lldx%lld, expected %lldx%lld or %lldx1", (long long)mask.rows,
+                      (long long)mask.cols, (long long)N, (long long)T, (long long)N);
+        /* mask values are 0 or 1, so their sum of squares counts the selected entries */
+        count = ctx->ops->sum_squares(ctx, mask.data, rg_tensor_numel(mask)) * (double)(mask.cols == 1 ? T : 1);
+    } else {
+        count = (double)N * (double)T;
+    }
+    RG__TRY(rg_ctx_take_status(ctx));
+    RG__CHECK_ARG(count > 0, "rg_bce_logits: the mask selects no entry of the %lldx%lld logits", (long long)N,
+                  (long long)T);
+    sum = ctx->ops->bce_logits(ctx, dlogits.data, logits.data, targets.data, mask.data, N, T, mask.cols,
+                               1.0 / count);
+    RG__TRY(rg_ctx_take_status(ctx));
+    *loss = sum / count;
+    return RG_OK;
+}
+
+RGDEF rg_status rg_softmax_xent(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits,
+                                const int32_t *labels, const int32_t *rows, int64_t n_rows) {
+    int64_t N = logits.rows, C = logits.cols, n = rows ? n_rows : N;
+    double sum;
+    RG__CHECK_ARG(ctx && loss && labels, "rg_softmax_xent: NULL %s", !ctx ? "context" : !loss ? "loss" : "labels");
+    RG__CHECK_ARG(C > 0, "rg_softmax_xent: logits have %lld classes", (long long)C);
+    RG__CHECK_SHAPE("rg_softmax_xent", "logits", logits, N, C);
+    RG__CHECK_SHAPE("rg_softmax_xent", "dlogits", dlogits, N, C);
+    RG__CHECK_ARG(dlogits.data != logits.data, "rg_softmax_xent: dlogits must not be the logits");
+    RG__CHECK_ARG(n > 0, "rg_softmax_xent: %lld rows to average over", (long long)n);
+    sum = ctx->ops->softmax_xent(ctx, dlogits.data, logits.data, labels, rows, n, N, C, 1.0 / (double)n);
+    RG__TRY(rg_ctx_take_status(ctx));
+    *loss = sum / (double)n;
+    return RG_OK;
+}
+
+/* ============================== Adam ============================== */
+
+RGDEF rg_adam rg_adam_default(double lr) {
+    rg_adam a;
+    a.lr = lr;
+    a.beta1 = 0.9;
+    a.beta2 = 0.999;
+    a.eps = 1e-8;
+    a.weight_decay = 0;
+    a.decoupled = 0;
+    a.step = 0;
+    return a;
+}
+
+RGDEF rg_status rg_adam_step(rg_ctx *ctx, rg_adam *opt, rg_tensor params, rg_tensor grads, rg_tensor m, rg_tensor v) {
+    int64_t n = rg_tensor_numel(params);
+    RG__CHECK_ARG(ctx && opt, "rg_adam_step: NULL %s", ctx ? "optimiser" : "context");
+    RG__CHECK_ARG(opt->lr >= 0 && opt->eps >= 0 && opt->weight_decay >= 0,
+                  "rg_adam_step: lr %g, eps %g, weight decay %g must not be negative", opt->lr, opt->eps,
+                  opt->weight_decay);
+    RG__CHECK_ARG(opt->beta1 >= 0 && opt->beta1 < 1 && opt->beta2 >= 0 && opt->beta2 < 1,
+                  "rg_adam_step: betas (%g, %g) must lie in [0, 1)", opt->beta1, opt->beta2);
+    RG__CHECK_ARG(params.data && grads.data && m.data && v.data, "rg_adam_step: NULL %s",
+                  !params.data ? "params" : !grads.data ? "grads" : !m.data ? "m" : "v");
+    RG__CHECK_ARG(rg_tensor_numel(grads) == n && rg_tensor_numel(m) == n && rg_tensor_numel(v) == n,
+                  "rg_adam_step: %lld params but %lld grads, %lld m, %lld v", (long long)n,
+                  (long long)rg_tensor_numel(grads), (long long)rg_tensor_numel(m), (long long)rg_tensor_numel(v));
+    opt->step++;
+    ctx->ops->adam(ctx, params.data, grads.data, m.data, v.data, n, opt->lr, opt->beta1, opt->beta2, opt->eps,
+                   opt->weight_decay, opt->decoupled, opt->step);
+    return rg_ctx_take_status(ctx);
+}
+
+RGDEF rg_status rg_clip_grad_norm(rg_ctx *ctx, rg_tensor grads, double max_norm, double *norm) {
+    int64_t n = rg_tensor_numel(grads);
+    double total, coef;
+    RG__CHECK_ARG(ctx && norm && grads.data, "rg_clip_grad_norm: NULL %s",
+                  !ctx ? "context" : !norm ? "norm" : "grads");
+    RG__CHECK_ARG(max_norm > 0, "rg_clip_grad_norm: max_norm %g must be positive", max_norm);
+    total = sqrt(ctx->ops->sum_squares(ctx, grads.data, n));
+    RG__TRY(rg_ctx_take_status(ctx));
+    *norm = total;
+    if (!isfinite(total)) return RG__FAIL(RG_ERR_NUMERIC, "rg_clip_grad_norm: gradient norm is %g", total);
+    coef = max_norm / (total + 1e-6);
+    if (coef < 1) ctx->ops->axpby(ctx, n, (rg_real)coef, grads.data, 0, grads.data);
     return rg_ctx_take_status(ctx);
 }
 

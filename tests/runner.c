@@ -4,16 +4,24 @@
 #include "revgnn.h"
 #include "harness.h"
 
+SUITE_EXTERN(core);
+SUITE_EXTERN(graph);
+SUITE_EXTERN(errors);
 SUITE_EXTERN(layers);
 SUITE_EXTERN(convs);
+SUITE_EXTERN(train);
 
 GREATEST_MAIN_DEFS();
 
 int main(int argc, char **argv) {
     GREATEST_MAIN_BEGIN();
     printf("revgnn tests, REVGNN_REAL = %s\n", sizeof(rg_real) == sizeof(double) ? "double" : "float");
+    RUN_SUITE(core);
+    RUN_SUITE(graph);
+    RUN_SUITE(errors);
     RUN_SUITE(layers);
     RUN_SUITE(convs);
+    RUN_SUITE(train);
 #ifdef HARNESS_PRINT_CLOSING_LINE
     GREATEST_MAIN_END();
 #else

@@ -318,6 +318,5 @@ SUITE(layers) {
     /* a fresh reference per double run */
     if (sizeof(rg_real) == sizeof(double)) remove(lc_reference_path());
     run_cases(lc_cases_basic);
-    run_cases(lc_cases_conv);
     run_cases(lc_cases_convs);
 }

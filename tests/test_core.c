@@ -1,0 +1,224 @@
+/* The core: allocator accounting, tensors, the counter-based RNG, error reporting. */
+#include <math.h>
+#include <string.h>
+
+#include "harness.h"
+#include "revgnn.h"
+
+/* ---- allocator ---- */
+
+#define CO_CHECK_MEM(ctx, current, peak, allocs)                 \
+    do {                                                         \
+        ASSERT_EQ((size_t)(current), rg_mem_current(ctx));       \
+        ASSERT_EQ((size_t)(peak), rg_mem_peak(ctx));             \
+        ASSERT_EQ((size_t)(allocs), (ctx)->n_allocs);            \
+    } while (0)
+
+/* A known sequence of allocations and frees against a hand count of current and peak
+   bytes; an empty tensor or a 0-byte rg_alloc holds 1 byte. */
+TEST allocator_peak(void) {
+    const size_t S = sizeof(rg_real);
+    rg_ctx *ctx;
+    rg_tensor a, b, c, d, e;
+    void *raw;
+    ASSERT_EQ(RG_OK, rg_ctx_create_cpu(&ctx, 1, 1));
+    CO_CHECK_MEM(ctx, 0, 0, 0);
+    ASSERT_EQ(RG_OK, rg_tensor_alloc(ctx, &a, 3, 4));
+    CO_CHECK_MEM(ctx, 12 * S, 12 * S, 1);
+    ASSERT_EQ(RG_OK, rg_tensor_alloc(ctx, &b, 0, 5));
+    CO_CHECK_MEM(ctx, 12 * S + 1, 12 * S + 1, 2);
+    ASSERT_EQ(RG_OK, rg_tensor_alloc(ctx, &c, 2, 2));
+    CO_CHECK_MEM(ctx, 16 * S + 1, 16 * S + 1, 3);
+    rg_tensor_free(ctx, &a);
+    ASSERT(a.data == NULL);
+    CO_CHECK_MEM(ctx, 4 * S + 1, 16 * S + 1, 2);
+    rg_tensor_free(ctx, &a); /* a second free is a no-op */
+    CO_CHECK_MEM(ctx, 4 * S + 1, 16 * S + 1, 2);
+    ASSERT_EQ(RG_OK, rg_tensor_alloc(ctx, &d, 5, 1));
+    CO_CHECK_MEM(ctx, 9 * S + 1, 16 * S + 1, 3);
+    rg_mem_reset_peak(ctx);
+    CO_CHECK_MEM(ctx, 9 * S + 1, 9 * S + 1, 3);
+    ASSERT_EQ(RG_OK, rg_tensor_alloc(ctx, &e, 2, 4));
+    CO_CHECK_MEM(ctx, 17 * S + 1, 17 * S + 1, 4);
+    raw = rg_alloc(ctx, 0);
+    ASSERT(raw != NULL);
+    CO_CHECK_MEM(ctx, 17 * S + 2, 17 * S + 2, 5);
+    rg_free(ctx, raw, 0);
+    rg_tensor_free(ctx, &b);
+    rg_tensor_free(ctx, &c);
+    rg_tensor_free(ctx, &d);
+    rg_tensor_free(ctx, &e);
+    CO_CHECK_MEM(ctx, 0, 17 * S + 2, 0);
+    rg_ctx_destroy(ctx);
+    PASS();
+}
+
+TEST tensor_roundtrip(void) {
+    rg_ctx *ctx;
+    rg_tensor a, b;
+    rg_real in[6] = {1, -2, 3.5f, 4, 0.25f, -6}, out[6], filled[6];
+    int i;
+    ASSERT_EQ(RG_OK, rg_ctx_create_cpu(&ctx, 1, 1));
+    ASSERT_EQ(RG_OK, rg_tensor_alloc(ctx, &a, 2, 3));
+    ASSERT_EQ(RG_OK, rg_tensor_zeros(ctx, &b, 3, 2));
+    ASSERT_EQ(6, (int)rg_tensor_numel(a));
+    ASSERT_EQ(RG_OK, rg_tensor_upload(ctx, a, in));
+    ASSERT_EQ(RG_OK, rg_tensor_copy(ctx, b, a)); /* same size, another shape */
+    ASSERT_EQ(RG_OK, rg_tensor_download(ctx, b, out));
+    ASSERT_EQ(RG_OK, rg_tensor_fill(ctx, rg_tensor_view(a.data + 2, 1, 3), 7));
+    ASSERT_EQ(RG_OK, rg_tensor_download(ctx, a, filled));
+    rg_tensor_free(ctx, &a);
+    rg_tensor_free(ctx, &b);
+    ASSERT_EQ(0u, (unsigned)ctx->n_allocs);
+    ASSERT_EQ(0u, (unsigned)rg_mem_current(ctx));
+    rg_ctx_destroy(ctx);
+    ASSERT_MEM_EQ(in, out, sizeof in);
+    for (i = 0; i < 6; i++) ASSERT_EQ(i >= 2 && i < 5 ? (rg_real)7 : in[i], filled[i]);
+    PASS();
+}
+
+/* ---- RNG: sample moments within 5 standard errors ---- */
+
+#define CO_DRAWS 100000
+
+TEST rng_uniform(void) {
+    double sum = 0, sq = 0, mean, var, se = sqrt(1.0 / 12 / CO_DRAWS);
+    int64_t i, out_of_range = 0;
+    for (i = 0; i < CO_DRAWS; i++) {
+        double u = rg_rng_uniform(42, 3, (uint64_t)i);
+        out_of_range += u < 0 || u >= 1;
+        sum += u;
+        sq += u * u;
+    }
+    mean = sum / CO_DRAWS;
+    var = sq / CO_DRAWS - mean * mean;
+    ASSERT_EQ(0, (int)out_of_range);
+    ASSERT_IN_RANGE(0.5, mean, 5 * se);
+    /* the sample variance has standard error sqrt((mu4 - sigma^4) / n), mu4 = 1/80 */
+    ASSERT_IN_RANGE(1.0 / 12, var, 5 * sqrt((1.0 / 80 - 1.0 / 144) / CO_DRAWS));
+    PASS();
+}
+
+TEST rng_normal(void) {
+    double sum = 0, sq = 0, mean, var;
+    int64_t i, infinite = 0;
+    for (i = 0; i < CO_DRAWS; i++) {
+        double z = rg_rng_normal(42, 4, (uint64_t)i);
+        infinite += !isfinite(z);
+        sum += z;
+        sq += z * z;
+    }
+    mean = sum / CO_DRAWS;
+    var = sq / CO_DRAWS - mean * mean;
+    ASSERT_EQ(0, (int)infinite);
+    ASSERT_IN_RANGE(0.0, mean, 5 / sqrt((double)CO_DRAWS));
+    ASSERT_IN_RANGE(1.0, var, 5 * sqrt(2.0 / CO_DRAWS)); /* var of s^2 is 2 sigma^4 / n */
+    PASS();
+}
+
+TEST rng_dropout_keep_fraction(void) {
+    static const double ps[] = {0.1, 0.3, 0.5, 0.9};
+    int k;
+    int64_t i, kept;
+    for (k = 0; k < 4; k++) {
+        uint32_t t = rg_dropout_threshold(ps[k]);
+        double frac, se = sqrt(ps[k] * (1 - ps[k]) / CO_DRAWS);
+        for (kept = 0, i = 0; i < CO_DRAWS; i++) kept += rg_dropout_keep(9, 5, (uint64_t)i, t);
+        frac = (double)kept / CO_DRAWS;
+        ASSERT_IN_RANGE(1 - ps[k], frac, 5 * se);
+    }
+    /* p = 0 keeps everything */
+    for (kept = 0, i = 0; i < 1000; i++) kept += rg_dropout_keep(9, 5, (uint64_t)i, rg_dropout_threshold(0));
+    ASSERT_EQ(1000, (int)kept);
+    PASS();
+}
+
+TEST rng_counter_based(void) {
+    int64_t i, same_stream_differs = 0, other_stream_same = 0, other_seed_same = 0;
+    for (i = 0; i < 1000; i++) {
+        uint64_t a = rg_rng_u64(1234, 7, (uint64_t)i);
+        same_stream_differs += a != rg_rng_u64(1234, 7, (uint64_t)i);
+        other_stream_same += a == rg_rng_u64(1234, 8, (uint64_t)i);
+        other_seed_same += a == rg_rng_u64(1235, 7, (uint64_t)i);
+    }
+    ASSERT_EQ(0, (int)same_stream_differs);
+    ASSERT_EQ(0, (int)other_stream_same);
+    ASSERT_EQ(0, (int)other_seed_same);
+    ASSERT_EQ(rg_rng_uniform(1, 2, 3), rg_rng_uniform(1, 2, 3));
+    ASSERT_EQ(rg_rng_normal(1, 2, 3), rg_rng_normal(1, 2, 3));
+    ASSERT(rg_rng_uniform(1, 2, 3) != rg_rng_uniform(1, 3, 3));
+    PASS();
+}
+
+/* tensor initialisation: in range, a function of (context seed, stream) */
+TEST rng_tensor_init(void) {
+    rg_ctx *c1, *c2;
+    rg_tensor a, b;
+    rg_real ha[200], hb[200];
+    int i, in_range = 1, differs = 0;
+    ASSERT_EQ(RG_OK, rg_ctx_create_cpu(&c1, 1, 77));
+    ASSERT_EQ(RG_OK, rg_ctx_create_cpu(&c2, 2, 77));
+    ASSERT_EQ(RG_OK, rg_tensor_alloc(c1, &a, 10, 20));
+    ASSERT_EQ(RG_OK, rg_tensor_alloc(c2, &b, 10, 20));
+    ASSERT_EQ(RG_OK, rg_tensor_init_uniform(c1, a, -0.5, 0.25, 3));
+    ASSERT_EQ(RG_OK, rg_tensor_init_uniform(c2, b, -0.5, 0.25, 3));
+    rg_tensor_download(c1, a, ha);
+    rg_tensor_download(c2, b, hb);
+    for (i = 0; i < 200; i++) in_range &= ha[i] >= (rg_real)-0.5 && ha[i] <= (rg_real)0.25;
+    ASSERT_EQ(RG_OK, rg_tensor_init_uniform(c2, b, -0.5, 0.25, 4));
+    ASSERT_MEM_EQm("same seed and stream, different values", ha, hb, sizeof ha);
+    rg_tensor_download(c2, b, hb);
+    for (i = 0; i < 200; i++) differs += ha[i] != hb[i];
+    rg_tensor_free(c1, &a);
+    rg_tensor_free(c2, &b);
+    rg_ctx_destroy(c1);
+    rg_ctx_destroy(c2);
+    ASSERT(in_range);
+    ASSERT(differs > 190);
+    PASS();
+}
+
+/* ---- errors ---- */
+
+TEST error_reporting(void) {
+    rg_ctx *ctx;
+    rg_tensor t;
+    ASSERT_STR_EQ("RG_OK", rg_status_name(RG_OK));
+    ASSERT_STR_EQ("RG_ERR_ARG", rg_status_name(RG_ERR_ARG));
+    ASSERT_STR_EQ("RG_ERR_OOM", rg_status_name(RG_ERR_OOM));
+    ASSERT_STR_EQ("RG_ERR_IO", rg_status_name(RG_ERR_IO));
+    ASSERT_STR_EQ("RG_ERR_FORMAT", rg_status_name(RG_ERR_FORMAT));
+    ASSERT_STR_EQ("RG_ERR_DEVICE", rg_status_name(RG_ERR_DEVICE));
+    ASSERT_STR_EQ("RG_ERR_NUMERIC", rg_status_name(RG_ERR_NUMERIC));
+    ASSERT_STR_EQ("RG_ERR_UNKNOWN", rg_status_name((rg_status)99));
+    ASSERT_EQ(RG_ERR_IO, rg_error_set(RG_ERR_IO, "cannot open %s at line %d", "edges.csv", 12));
+    ASSERT_STR_EQ("cannot open edges.csv at line 12", rg_last_error());
+    rg_error_clear();
+    ASSERT_STR_EQ("", rg_last_error());
+    /* the library's own failures say where they were raised */
+    ASSERT_EQ(RG_OK, rg_ctx_create_cpu(&ctx, 1, 1));
+    ASSERT_EQ(RG_ERR_ARG, rg_tensor_alloc(ctx, &t, -1, 1));
+    rg_ctx_destroy(ctx);
+    ASSERT(strstr(rg_last_error(), "rg_tensor_alloc") != NULL);
+    ASSERT(strstr(rg_last_error(), " [revgnn.h:") != NULL);
+    /* a message too long for the buffer is cut, not overrun */
+    {
+        char big[2000];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        rg_error_set(RG_ERR_ARG, "%s", big);
+        ASSERT(strlen(rg_last_error()) > 100 && strlen(rg_last_error()) < sizeof big - 1);
+    }
+    PASS();
+}
+
+SUITE(core) {
+    RUN_TEST(allocator_peak);
+    RUN_TEST(tensor_roundtrip);
+    RUN_TEST(rng_uniform);
+    RUN_TEST(rng_normal);
+    RUN_TEST(rng_dropout_keep_fraction);
+    RUN_TEST(rng_counter_based);
+    RUN_TEST(rng_tensor_init);
+    RUN_TEST(error_reporting);
+}
