@@ -52,7 +52,8 @@ $(BUILD)/harness_selftest: tests/harness_selftest.c tests/harness.h
 	$(CC) -std=c99 $(OPT) $(WARN) -Itests tests/harness_selftest.c -o $@
 
 test: $(BUILD)/test_double $(BUILD)/test_float $(BUILD)/harness_selftest
-	@RG_TEST_REFERENCE=$(BUILD)/layer_reference.bin ./tests/run.sh $(BUILD)/harness_selftest $(BUILD)/test_double $(BUILD)/test_float
+	@RG_TEST_REFERENCE=$(BUILD)/layer_reference.bin ./tests/run.sh $(BUILD)/harness_selftest $(BUILD)/test_double \
+	    $(BUILD)/test_float "./tests/readme_example.sh $(BUILD)"
 
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(BUILD)/asan/test_double: $(TEST_DEPS)

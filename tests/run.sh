@@ -4,7 +4,7 @@
 passed=0 failed=0 skipped=0 status=0
 for prog in "$@"; do
     log=$(mktemp)
-    "$prog" > "$log" 2>&1
+    $prog > "$log" 2>&1 # unquoted: an entry may carry arguments
     rc=$?
     cat "$log"
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1)
