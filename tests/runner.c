@@ -5,6 +5,8 @@
 #include "harness.h"
 
 SUITE_EXTERN(layers);
+SUITE_EXTERN(norm);
+SUITE_EXTERN(gen);
 
 GREATEST_MAIN_DEFS();
 
@@ -12,5 +14,7 @@ int main(int argc, char **argv) {
     GREATEST_MAIN_BEGIN();
     printf("revgnn tests, REVGNN_REAL = %s\n", sizeof(rg_real) == sizeof(double) ? "double" : "float");
     RUN_SUITE(layers);
+    RUN_SUITE(norm);
+    RUN_SUITE(gen);
     GREATEST_MAIN_END();
 }
