@@ -260,9 +260,51 @@ struct rg_backend {
                               const rg_real *gamma, const rg_real *beta, int64_t rows, int64_t cols, double eps);
     void (*layernorm_backward)(rg_ctx *ctx, rg_real *dx, rg_real *dgamma, rg_real *dbeta, const rg_real *dy,
                                const rg_real *x, const rg_real *mean, const rg_real *rstd,
-                               const rg_real *gamma, int64_t rows, int64_t cols);
+                               const rg_real *gamma, int64_t rows, int64_t cols); /* dx may alias dy */
     /* sum of squares of x, returned to the host (global-norm clipping, tests) */
     double (*sum_squares)(rg_ctx *ctx, const rg_real *x, int64_t n);
+
+    /* ---- batch norm and GENConv ---- */
+    /* batch norm over each column (the rows are the batch): y = (x - mean) * rstd * gamma + beta,
+       mean and rstd (cols) written. use_batch != 0: statistics of the batch (biased variance),
+       and when momentum > 0 running_mean/running_var (cols) move toward them, r = (1 - momentum)
+       r + momentum * batch, with the unbiased variance (needs rows > 1). use_batch == 0: the
+       running statistics (running_* only read). */
+    void (*batchnorm_forward)(rg_ctx *ctx, rg_real *y, rg_real *mean, rg_real *rstd, rg_real *running_mean,
+                              rg_real *running_var, const rg_real *x, const rg_real *gamma, const rg_real *beta,
+                              int64_t rows, int64_t cols, double eps, double momentum, int use_batch);
+    /* dgamma += sum_rows dy * xhat, dbeta += sum_rows dy; dx = gamma * rstd * (dy - mean(dy) -
+       xhat * mean(dy * xhat)) when use_batch (the statistics depend on x), else gamma * rstd * dy.
+       dx may alias dy. */
+    void (*batchnorm_backward)(rg_ctx *ctx, rg_real *dx, rg_real *dgamma, rg_real *dbeta, const rg_real *dy,
+                               const rg_real *x, const rg_real *mean, const rg_real *rstd, const rg_real *gamma,
+                               int64_t rows, int64_t cols, int use_batch);
+    /* GEN aggregation: out (N, D) row i = aggr over the incoming edges k of node i
+       (rowptr/src) of the message m_kc = ReLU(x[src[k], c] + e[k, c]) + eps (e (E, D) or NULL
+       for no edge term); 0 for a node without incoming edges. SOFTMAX also writes aux (N, D) =
+       log sum_k exp(t m_kc); MAX writes argmax (N * D) = the winning edge id (the first in CSR
+       order on ties, -1 for none). param is the device scalar t (SOFTMAX) or p (POWER), or NULL
+       to use param_value. */
+    void (*gen_aggregate_forward)(rg_ctx *ctx, rg_real *out, rg_real *aux, int32_t *argmax, const rg_real *x,
+                                  const rg_real *e, const int64_t *rowptr, const int32_t *src, int64_t n_nodes,
+                                  int64_t dim, rg_aggr aggr, double eps, const rg_real *param, double param_value);
+    /* Its backward given dout (N, D), with out/aux/argmax from the forward: for each source node
+       j, gathers over its outgoing edges (t_rowptr/t_edge, destinations dst) and writes
+       dx (N, D) = dL/dx, de (E, D) = dL/de and dparam_part (N) = node j's share of dL/dparam;
+       each is skipped when NULL. The caller sums dparam_part in a fixed order. */
+    void (*gen_aggregate_backward)(rg_ctx *ctx, rg_real *dx, rg_real *de, rg_real *dparam_part, const rg_real *dout,
+                                   const rg_real *out, const rg_real *aux, const int32_t *argmax, const rg_real *x,
+                                   const rg_real *e, const int64_t *rowptr, const int32_t *dst,
+                                   const int64_t *t_rowptr, const int64_t *t_edge, int64_t n_nodes, int64_t dim,
+                                   rg_aggr aggr, double eps, const rg_real *param, double param_value);
+    /* MsgNorm: h (rows, cols) row i = s * ||x_i|| * agg_i / max(||agg_i||, RG_MSGNORM_FLOOR),
+       s = *scale, or 1 when scale is NULL */
+    void (*msgnorm_forward)(rg_ctx *ctx, rg_real *h, const rg_real *agg, const rg_real *x, const rg_real *scale,
+                            int64_t rows, int64_t cols);
+    /* its backward given dh: dagg and dx (the path through ||x_i||) written, dscale_part (rows)
+       = row i's share of dL/ds (skipped when NULL) */
+    void (*msgnorm_backward)(rg_ctx *ctx, rg_real *dagg, rg_real *dx, rg_real *dscale_part, const rg_real *dh,
+                             const rg_real *agg, const rg_real *x, const rg_real *scale, int64_t rows, int64_t cols);
     /* ---- losses and optimiser ---- */
     /* Binary cross-entropy with logits on x (rows, cols) against targets y:
        dlogits = scale * mask * (sigmoid(x) - y); returns sum of mask * (max(x, 0) - x y +
@@ -404,7 +446,9 @@ RGDEF rg_status rg_layernorm_backward(rg_ctx *ctx, rg_tensor dx, const rg_layern
 /* A normalisation chosen at run time: layer norm, batch norm or none (identity).
    BatchNorm uses batch statistics in TRAIN and RECOMPUTE (RECOMPUTE leaves the running
    statistics alone) and running statistics in EVAL; momentum 0.1 and the unbiased batch
-   variance for the running estimate, as PyTorch. */
+   variance for the running estimate, as PyTorch (so batch statistics need N > 1).
+   Parameters are named name + "weight"/"bias", buffers name + "running_mean"/"running_var".
+   A cache allocated for n rows serves any N <= n. */
 typedef enum rg_norm_kind { RG_NORM_NONE = 0, RG_NORM_LAYER, RG_NORM_BATCH } rg_norm_kind;
 typedef struct rg_norm {
     rg_norm_kind kind;
@@ -423,7 +467,8 @@ RGDEF void rg_norm_cache_free(rg_ctx *ctx, rg_norm_cache *cache);
 /* y = norm(x) (y may equal x for NONE only); cache written; BATCH in TRAIN updates the running statistics */
 RGDEF rg_status rg_norm_forward(rg_ctx *ctx, rg_tensor y, rg_norm_cache *cache, rg_tensor x, const rg_norm *p,
                                 rg_mode mode);
-/* dx = ; grad->gamma, grad->beta += */
+/* dx = (dx may alias dy); grad->gamma, grad->beta += . EVAL differentiates the affine map
+   with the running statistics. */
 RGDEF rg_status rg_norm_backward(rg_ctx *ctx, rg_tensor dx, const rg_norm *grad, rg_tensor dy, rg_tensor x,
                                  const rg_norm_cache *cache, const rg_norm *p, rg_mode mode);
 
@@ -441,7 +486,11 @@ RGDEF rg_status rg_norm_backward(rg_ctx *ctx, rg_tensor dx, const rg_norm *grad,
    [MsgNorm: h_i = s * ||x_i|| * h_i / ||h_i||], y = MLP(h + x) with
    MLP = Linear(D, 2D) -> norm -> ReLU -> Linear(2D, D). Aggregators: SUM, MEAN, MAX,
    SOFTMAX (per channel, softmax_j(t m_ij) weights, learnable t), POWER
-   ((mean_j m_ij^p)^(1/p), learnable p). Nodes with no incoming edge aggregate to 0. */
+   ((mean_j m_ij^p)^(1/p), learnable p; no clamping, so POWER needs eps > 0 and p != 0).
+   Nodes with no incoming edge aggregate to 0. MsgNorm floors ||h_i|| at RG_MSGNORM_FLOOR
+   (as torch's normalize), so a zero aggregation stays 0 instead of dividing by zero.
+   The edge input (E, edge_dim) is in the graph's CSR edge order, like g->edge_feat.
+   A cache allocated for n_nodes and n_edges serves any graph at most that large. */
 typedef struct rg_gen_config {
     int64_t dim;           /* channels in and out */
     int64_t edge_dim;      /* width of the edge input: 0 = none; dim, or anything with encode_edges */
@@ -456,6 +505,7 @@ typedef struct rg_gen_config {
     rg_norm_kind mlp_norm; /* the norm inside the MLP */
     double eps;            /* message epsilon */
 } rg_gen_config;
+#define RG_MSGNORM_FLOOR 1e-12
 typedef struct rg_gen {
     rg_linear edge_enc;    /* (edge_dim, dim) + bias, when encode_edges */
     rg_tensor t, p, scale; /* (1, 1) each, data NULL unless learned */
@@ -471,13 +521,17 @@ typedef struct rg_gen_cache {
     int32_t *argmax;       /* (N * dim) MAX: winning edge id, -1 for none */
     rg_tensor z1, a1;      /* (N, 2 dim) Linear 1 output, after norm + ReLU */
     rg_norm_cache norm;
-    rg_tensor scratch;     /* (N, 2 dim) backward scratch */
-    rg_tensor escratch;    /* (E, dim) edge-gradient scratch (encode_edges) */
-    rg_tensor stats;       /* small per-node scratch for MsgNorm and the scalar gradients */
+    rg_tensor scratch;     /* (N, 3 dim) backward scratch */
+    rg_tensor escratch;    /* (E, dim) edge-gradient scratch (edge_dim > 0) */
+    rg_tensor stats;       /* (2, N) per-node shares of dL/d(t or p) and dL/ds, when learned */
     int64_t n_nodes, n_edges;
 } rg_gen_cache;
 RGDEF rg_gen_config rg_gen_config_default(int64_t dim); /* softmax, t = 1 learned, no MsgNorm, layer norm, eps 1e-7 */
+/* names: name + "edge_encoder.weight"/".bias", "t", "p", "msg_norm.scale", then the MLP as
+   "mlp.0." (Linear 1), "mlp.1." (norm), "mlp.3." (Linear 2), PyTorch Sequential style */
 RGDEF void rg_gen_bind(rg_gen *p, rg_binder *b, const rg_gen_config *cfg, const char *name);
+/* Linear layers as rg_linear_init (streams stream .. stream + 5), norm as rg_norm_init, t and p
+   from the config, s = 1 */
 RGDEF rg_status rg_gen_init(rg_ctx *ctx, const rg_gen *p, const rg_gen_config *cfg, uint64_t stream);
 RGDEF rg_status rg_gen_cache_alloc(rg_ctx *ctx, rg_gen_cache *cache, const rg_gen_config *cfg, int64_t n_nodes,
                                    int64_t n_edges);
@@ -1735,6 +1789,346 @@ static void rg__cpu_adam(rg_ctx *ctx, rg_real *params, const rg_real *grads, rg_
     }
 }
 
+/* ---- batch norm and GENConv ---- */
+
+/* columns per task of the batch-norm reductions: a block of floats fills one 64-byte line,
+   and there are enough blocks to keep threads busy at a few hundred channels */
+#define RG__COL_BLOCK 16
+/* channels per pass of the graph kernels: bounds their on-stack accumulators */
+#define RG__CHUNK 64
+
+/* libm in the precision of rg_real (the sizeof test folds at compile time) */
+static rg_real rg__exp(rg_real x) {
+    return sizeof(rg_real) == sizeof(float) ? (rg_real)expf((float)x) : (rg_real)exp((double)x);
+}
+static rg_real rg__log(rg_real x) {
+    return sizeof(rg_real) == sizeof(float) ? (rg_real)logf((float)x) : (rg_real)log((double)x);
+}
+static rg_real rg__pow(rg_real x, rg_real y) {
+    return sizeof(rg_real) == sizeof(float) ? (rg_real)powf((float)x, (float)y) : (rg_real)pow((double)x, (double)y);
+}
+
+/* Each task owns a block of columns: it reduces them over every row in row order, then
+   writes them, so results never depend on the thread count. */
+static void rg__cpu_batchnorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg_real *rstd, rg_real *running_mean,
+                                      rg_real *running_var, const rg_real *x, const rg_real *gamma,
+                                      const rg_real *beta, int64_t rows, int64_t cols, double eps, double momentum,
+                                      int use_batch) {
+    int64_t blk, n_blocks = (cols + RG__COL_BLOCK - 1) / RG__COL_BLOCK;
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (blk = 0; blk < n_blocks; blk++) {
+        int64_t r, c, c0 = blk * RG__COL_BLOCK, n = cols - c0 < RG__COL_BLOCK ? cols - c0 : RG__COL_BLOCK;
+        rg_real a[RG__COL_BLOCK];
+        if (use_batch) {
+            /* one pass of sums shifted by row 0, which keeps the sum of squares free of
+               cancellation when |mean| >> std */
+            double s1[RG__COL_BLOCK], s2[RG__COL_BLOCK];
+            for (c = 0; c < n; c++) s1[c] = s2[c] = 0;
+            for (r = 0; r < rows; r++) {
+                const rg_real *xr = x + r * cols + c0;
+                for (c = 0; c < n; c++) {
+                    double d = (double)xr[c] - x[c0 + c];
+                    s1[c] += d;
+                    s2[c] += d * d;
+                }
+            }
+            for (c = 0; c < n; c++) {
+                double m1 = s1[c] / (double)rows, var = s2[c] / (double)rows - m1 * m1, mu = x[c0 + c] + m1;
+                if (var < 0) var = 0;
+                mean[c0 + c] = (rg_real)mu;
+                rstd[c0 + c] = (rg_real)(1.0 / sqrt(var + eps));
+                if (momentum > 0) {
+                    running_mean[c0 + c] = (rg_real)((1 - momentum) * running_mean[c0 + c] + momentum * mu);
+                    running_var[c0 + c] = (rg_real)((1 - momentum) * running_var[c0 + c] +
+                                                    momentum * var * (double)rows / (double)(rows - 1));
+                }
+            }
+        } else {
+            for (c = 0; c < n; c++) {
+                mean[c0 + c] = running_mean[c0 + c];
+                rstd[c0 + c] = (rg_real)(1.0 / sqrt((double)running_var[c0 + c] + eps));
+            }
+        }
+        for (c = 0; c < n; c++) a[c] = rstd[c0 + c] * gamma[c0 + c];
+        for (r = 0; r < rows; r++) {
+            const rg_real *xr = x + r * cols + c0;
+            rg_real *yr = y + r * cols + c0;
+            for (c = 0; c < n; c++) yr[c] = (xr[c] - mean[c0 + c]) * a[c] + beta[c0 + c];
+        }
+    }
+}
+
+/* With batch statistics dx = gamma * rstd * (dy - mean(dy) - xhat * mean(dy * xhat)): the
+   direct path, the path through the mean and the path through the variance. Each block
+   finishes its sums before it writes dx, so dx may alias dy. */
+static void rg__cpu_batchnorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma, rg_real *dbeta, const rg_real *dy,
+                                       const rg_real *x, const rg_real *mean, const rg_real *rstd,
+                                       const rg_real *gamma, int64_t rows, int64_t cols, int use_batch) {
+    int64_t blk, n_blocks = (cols + RG__COL_BLOCK - 1) / RG__COL_BLOCK;
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (blk = 0; blk < n_blocks; blk++) {
+        int64_t r, c, c0 = blk * RG__COL_BLOCK, n = cols - c0 < RG__COL_BLOCK ? cols - c0 : RG__COL_BLOCK;
+        double sg[RG__COL_BLOCK], sb[RG__COL_BLOCK];
+        rg_real k[RG__COL_BLOCK], mg[RG__COL_BLOCK], mgx[RG__COL_BLOCK];
+        for (c = 0; c < n; c++) sg[c] = sb[c] = 0;
+        for (r = 0; r < rows; r++) {
+            const rg_real *xr = x + r * cols + c0, *dyr = dy + r * cols + c0;
+            for (c = 0; c < n; c++) {
+                rg_real xhat = (xr[c] - mean[c0 + c]) * rstd[c0 + c];
+                sg[c] += dyr[c] * xhat;
+                sb[c] += dyr[c];
+            }
+        }
+        for (c = 0; c < n; c++) {
+            dgamma[c0 + c] += (rg_real)sg[c];
+            dbeta[c0 + c] += (rg_real)sb[c];
+            k[c] = gamma[c0 + c] * rstd[c0 + c];
+            mg[c] = use_batch ? (rg_real)(sb[c] / (double)rows) : (rg_real)0;
+            mgx[c] = use_batch ? (rg_real)(sg[c] / (double)rows) : (rg_real)0;
+        }
+        for (r = 0; r < rows; r++) {
+            const rg_real *xr = x + r * cols + c0, *dyr = dy + r * cols + c0;
+            rg_real *dxr = dx + r * cols + c0;
+            for (c = 0; c < n; c++) {
+                rg_real xhat = (xr[c] - mean[c0 + c]) * rstd[c0 + c];
+                dxr[c] = k[c] * (dyr[c] - mg[c] - xhat * mgx[c]);
+            }
+        }
+    }
+}
+
+/* r (n) = ReLU(x[j, c0..] + e[k, c0..]): the message of edge k from node j, before + eps,
+   over one chunk of channels (e NULL: no edge term). Recomputed wherever it is needed, so
+   no (E, D) message tensor is ever stored. */
+static void rg__gen_relu_msg(rg_real *r, const rg_real *x, const rg_real *e, int64_t j, int64_t k, int64_t dim,
+                             int64_t c0, int64_t n) {
+    const rg_real *xj = x + j * dim + c0;
+    int64_t c;
+    if (e) {
+        const rg_real *ek = e + k * dim + c0;
+        for (c = 0; c < n; c++) {
+            rg_real a = xj[c] + ek[c];
+            r[c] = a > 0 ? a : (rg_real)0;
+        }
+    } else {
+        for (c = 0; c < n; c++) r[c] = xj[c] > 0 ? xj[c] : (rg_real)0;
+    }
+}
+
+static int rg__gen_aggr_ok(rg_aggr aggr) {
+    switch (aggr) {
+    case RG_AGGR_SUM: case RG_AGGR_MEAN: case RG_AGGR_MAX: case RG_AGGR_SOFTMAX: case RG_AGGR_POWER: return 1;
+    default: return 0;
+    }
+}
+
+static void rg__gen_aggr_fail(rg_ctx *ctx, const char *op, rg_aggr aggr) {
+    rg_status st = RG__FAIL(RG_ERR_ARG, "%s: aggregator %d is not SUM, MEAN, MAX, SOFTMAX or POWER", op, (int)aggr);
+    if (ctx->status == RG_OK) ctx->status = st;
+}
+
+/* One task per destination node (dynamic schedule: degrees are skewed), channels in chunks. */
+static void rg__cpu_gen_aggregate_forward(rg_ctx *ctx, rg_real *out, rg_real *aux, int32_t *argmax, const rg_real *x,
+                                          const rg_real *e, const int64_t *rowptr, const int32_t *src,
+                                          int64_t n_nodes, int64_t dim, rg_aggr aggr, double eps,
+                                          const rg_real *param, double param_value) {
+    const rg_real ep = (rg_real)eps, th = param ? *param : (rg_real)param_value;
+    int64_t i;
+    if (!rg__gen_aggr_ok(aggr)) { rg__gen_aggr_fail(ctx, "gen_aggregate_forward", aggr); return; }
+    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
+    for (i = 0; i < n_nodes; i++) {
+        int64_t k, c, c0, beg = rowptr[i], end = rowptr[i + 1];
+        double inv_deg = end > beg ? 1.0 / (double)(end - beg) : 0;
+        for (c0 = 0; c0 < dim; c0 += RG__CHUNK) {
+            int64_t n = dim - c0 < RG__CHUNK ? dim - c0 : RG__CHUNK;
+            rg_real r[RG__CHUNK], *o = out + i * dim + c0;
+            double s[RG__CHUNK], u[RG__CHUNK];
+            if (beg == end) {
+                for (c = 0; c < n; c++) o[c] = 0;
+                if (aggr == RG_AGGR_SOFTMAX) for (c = 0; c < n; c++) aux[i * dim + c0 + c] = 0;
+                if (aggr == RG_AGGR_MAX) for (c = 0; c < n; c++) argmax[i * dim + c0 + c] = -1;
+                continue;
+            }
+            if (aggr == RG_AGGR_MAX) {
+                /* strict > keeps the first edge in CSR order on ties */
+                int32_t *am = argmax + i * dim + c0;
+                rg__gen_relu_msg(r, x, e, src[beg], beg, dim, c0, n);
+                for (c = 0; c < n; c++) { o[c] = r[c] + ep; am[c] = (int32_t)beg; }
+                for (k = beg + 1; k < end; k++) {
+                    rg__gen_relu_msg(r, x, e, src[k], k, dim, c0, n);
+                    for (c = 0; c < n; c++)
+                        if (r[c] + ep > o[c]) { o[c] = r[c] + ep; am[c] = (int32_t)k; }
+                }
+            } else if (aggr == RG_AGGR_SOFTMAX) {
+                /* max first so no exp overflows; aux ends as max + log(sum exp) */
+                rg_real *mx = aux + i * dim + c0;
+                rg__gen_relu_msg(r, x, e, src[beg], beg, dim, c0, n);
+                for (c = 0; c < n; c++) mx[c] = th * (r[c] + ep);
+                for (k = beg + 1; k < end; k++) {
+                    rg__gen_relu_msg(r, x, e, src[k], k, dim, c0, n);
+                    for (c = 0; c < n; c++) mx[c] = th * (r[c] + ep) > mx[c] ? th * (r[c] + ep) : mx[c];
+                }
+                for (c = 0; c < n; c++) s[c] = u[c] = 0;
+                for (k = beg; k < end; k++) {
+                    rg__gen_relu_msg(r, x, e, src[k], k, dim, c0, n);
+                    for (c = 0; c < n; c++) {
+                        rg_real m = r[c] + ep, w = rg__exp(th * m - mx[c]);
+                        s[c] += w;
+                        u[c] += w * m;
+                    }
+                }
+                for (c = 0; c < n; c++) {
+                    o[c] = (rg_real)(u[c] / s[c]);
+                    mx[c] += (rg_real)log(s[c]);
+                }
+            } else if (aggr == RG_AGGR_POWER) {
+                for (c = 0; c < n; c++) s[c] = 0;
+                for (k = beg; k < end; k++) {
+                    rg__gen_relu_msg(r, x, e, src[k], k, dim, c0, n);
+                    for (c = 0; c < n; c++) s[c] += rg__pow(r[c] + ep, th);
+                }
+                for (c = 0; c < n; c++) o[c] = (rg_real)pow(s[c] * inv_deg, 1.0 / (double)th);
+            } else {
+                for (c = 0; c < n; c++) s[c] = 0;
+                for (k = beg; k < end; k++) {
+                    rg__gen_relu_msg(r, x, e, src[k], k, dim, c0, n);
+                    for (c = 0; c < n; c++) s[c] += r[c] + ep;
+                }
+                if (aggr == RG_AGGR_MEAN)
+                    for (c = 0; c < n; c++) s[c] *= inv_deg;
+                for (c = 0; c < n; c++) o[c] = (rg_real)s[c];
+            }
+        }
+    }
+}
+
+/* One task per SOURCE node j, gathering over its outgoing edges k (to i = dst[k]), so every
+   dx row and every de row has exactly one writer. With g = dL/dout_i and m the message:
+   SUM dm = g; MEAN g / deg_i; MAX g on the recorded winner only; SOFTMAX, w = exp(t m - lse):
+   dm = g w (1 + t (m - out)), dt = g w m (m - out); POWER, q = (m / out)^(p - 1):
+   dm = g q / deg_i, dp = g out / (p deg_i) (q (m / out) log m - log out). Then the ReLU mask. */
+static void rg__cpu_gen_aggregate_backward(rg_ctx *ctx, rg_real *dx, rg_real *de, rg_real *dparam_part,
+                                           const rg_real *dout, const rg_real *out, const rg_real *aux,
+                                           const int32_t *argmax, const rg_real *x, const rg_real *e,
+                                           const int64_t *rowptr, const int32_t *dst, const int64_t *t_rowptr,
+                                           const int64_t *t_edge, int64_t n_nodes, int64_t dim, rg_aggr aggr,
+                                           double eps, const rg_real *param, double param_value) {
+    const rg_real ep = (rg_real)eps, th = param ? *param : (rg_real)param_value;
+    int64_t j;
+    if (!rg__gen_aggr_ok(aggr)) { rg__gen_aggr_fail(ctx, "gen_aggregate_backward", aggr); return; }
+    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
+    for (j = 0; j < n_nodes; j++) {
+        int64_t q, c, c0;
+        double part = 0;
+        for (c0 = 0; c0 < dim; c0 += RG__CHUNK) {
+            int64_t n = dim - c0 < RG__CHUNK ? dim - c0 : RG__CHUNK;
+            rg_real r[RG__CHUNK], gm[RG__CHUNK], w[RG__CHUNK];
+            double acc[RG__CHUNK];
+            for (c = 0; c < n; c++) acc[c] = 0;
+            for (q = t_rowptr[j]; q < t_rowptr[j + 1]; q++) {
+                int64_t k = t_edge[q], i = dst[k];
+                const rg_real *g = dout + i * dim + c0, *o = out ? out + i * dim + c0 : NULL;
+                rg_real inv_deg = (rg_real)(1.0 / (double)(rowptr[i + 1] - rowptr[i]));
+                rg__gen_relu_msg(r, x, e, j, k, dim, c0, n);
+                switch (aggr) {
+                case RG_AGGR_MEAN:
+                    for (c = 0; c < n; c++) gm[c] = g[c] * inv_deg;
+                    break;
+                case RG_AGGR_MAX: {
+                    const int32_t *am = argmax + i * dim + c0;
+                    for (c = 0; c < n; c++) gm[c] = am[c] == k ? g[c] : (rg_real)0;
+                    break;
+                }
+                case RG_AGGR_SOFTMAX: {
+                    const rg_real *lse = aux + i * dim + c0;
+                    for (c = 0; c < n; c++) {
+                        rg_real m = r[c] + ep;
+                        w[c] = rg__exp(th * m - lse[c]);
+                        gm[c] = g[c] * w[c] * (1 + th * (m - o[c]));
+                    }
+                    if (dparam_part)
+                        for (c = 0; c < n; c++) part += g[c] * w[c] * (r[c] + ep) * (r[c] + ep - o[c]);
+                    break;
+                }
+                case RG_AGGR_POWER:
+                    for (c = 0; c < n; c++) {
+                        w[c] = rg__pow((r[c] + ep) / o[c], th - 1);
+                        gm[c] = g[c] * w[c] * inv_deg;
+                    }
+                    if (dparam_part)
+                        for (c = 0; c < n; c++)
+                            part += g[c] * o[c] * inv_deg / th *
+                                    (w[c] * (r[c] + ep) / o[c] * rg__log(r[c] + ep) - rg__log(o[c]));
+                    break;
+                default: /* SUM */
+                    for (c = 0; c < n; c++) gm[c] = g[c];
+                }
+                for (c = 0; c < n; c++) gm[c] = r[c] > 0 ? gm[c] : (rg_real)0;
+                if (de)
+                    for (c = 0; c < n; c++) de[k * dim + c0 + c] = gm[c];
+                for (c = 0; c < n; c++) acc[c] += gm[c];
+            }
+            if (dx)
+                for (c = 0; c < n; c++) dx[j * dim + c0 + c] = (rg_real)acc[c];
+        }
+        if (dparam_part) dparam_part[j] = (rg_real)part;
+    }
+}
+
+static void rg__cpu_msgnorm_forward(rg_ctx *ctx, rg_real *h, const rg_real *agg, const rg_real *x,
+                                    const rg_real *scale, int64_t rows, int64_t cols) {
+    const double s = scale ? (double)*scale : 1.0;
+    int64_t i;
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (i = 0; i < rows; i++) {
+        const rg_real *a = agg + i * cols, *xi = x + i * cols;
+        double nx = 0, na = 0;
+        rg_real f;
+        int64_t c;
+        for (c = 0; c < cols; c++) {
+            nx += (double)xi[c] * xi[c];
+            na += (double)a[c] * a[c];
+        }
+        f = (rg_real)(s * sqrt(nx) / fmax(sqrt(na), RG_MSGNORM_FLOOR));
+        for (c = 0; c < cols; c++) h[i * cols + c] = f * a[c];
+    }
+}
+
+/* h = s |x| a / |a| (above the floor): dh . u with u = a / |a| gives ds = |x| (dh . u),
+   dx = s (dh . u) x / |x| and da = s |x| / |a| (dh - u (dh . u)); below the floor |a| is
+   the constant floor, and the projection term vanishes. */
+static void rg__cpu_msgnorm_backward(rg_ctx *ctx, rg_real *dagg, rg_real *dx, rg_real *dscale_part,
+                                     const rg_real *dh, const rg_real *agg, const rg_real *x, const rg_real *scale,
+                                     int64_t rows, int64_t cols) {
+    const double s = scale ? (double)*scale : 1.0;
+    int64_t i;
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (i = 0; i < rows; i++) {
+        const rg_real *a = agg + i * cols, *xi = x + i * cols, *g = dh + i * cols;
+        double nx = 0, na = 0, dot = 0, den, gu, proj;
+        rg_real kx, ka, kp;
+        int64_t c;
+        for (c = 0; c < cols; c++) {
+            nx += (double)xi[c] * xi[c];
+            na += (double)a[c] * a[c];
+            dot += (double)g[c] * a[c];
+        }
+        nx = sqrt(nx);
+        na = sqrt(na);
+        den = fmax(na, RG_MSGNORM_FLOOR);
+        gu = dot / den;
+        proj = na > RG_MSGNORM_FLOOR ? gu / na : 0;
+        if (dscale_part) dscale_part[i] = (rg_real)(nx * gu);
+        kx = (rg_real)(nx > 0 ? s * gu / nx : 0);
+        ka = (rg_real)(s * nx / den);
+        kp = (rg_real)proj;
+        for (c = 0; c < cols; c++) {
+            dx[i * cols + c] = kx * xi[c];
+            dagg[i * cols + c] = ka * (g[c] - a[c] * kp);
+        }
+    }
+}
+
 static void rg__cpu_destroy(rg_ctx *ctx) { (void)ctx; }
 
 static const rg_backend rg__cpu_backend = {
@@ -1755,6 +2149,12 @@ static const rg_backend rg__cpu_backend = {
     rg__cpu_layernorm_forward,
     rg__cpu_layernorm_backward,
     rg__cpu_sum_squares,
+    rg__cpu_batchnorm_forward,
+    rg__cpu_batchnorm_backward,
+    rg__cpu_gen_aggregate_forward,
+    rg__cpu_gen_aggregate_backward,
+    rg__cpu_msgnorm_forward,
+    rg__cpu_msgnorm_backward,
     rg__cpu_bce_logits,
     rg__cpu_softmax_xent,
     rg__cpu_adam,
@@ -2312,6 +2712,379 @@ RGDEF rg_status rg_clip_grad_norm(rg_ctx *ctx, rg_tensor grads, double max_norm,
     if (!isfinite(total)) return RG__FAIL(RG_ERR_NUMERIC, "rg_clip_grad_norm: gradient norm is %g", total);
     coef = max_norm / (total + 1e-6);
     if (coef < 1) ctx->ops->axpby(ctx, n, (rg_real)coef, grads.data, 0, grads.data);
+    return rg_ctx_take_status(ctx);
+}
+
+static int rg__norm_kind_ok(rg_norm_kind kind) {
+    return kind == RG_NORM_NONE || kind == RG_NORM_LAYER || kind == RG_NORM_BATCH;
+}
+
+static int rg__mode_ok(rg_mode mode) {
+    return mode == RG_MODE_TRAIN || mode == RG_MODE_EVAL || mode == RG_MODE_RECOMPUTE;
+}
+
+RGDEF void rg_norm_bind(rg_norm *p, rg_binder *b, rg_norm_kind kind, int64_t dim, const char *name) {
+    char buf[96];
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    if (kind != RG_NORM_LAYER && kind != RG_NORM_BATCH) return;
+    p->gamma = rg_bind_param(b, 1, dim, rg__name(buf, sizeof buf, name, "weight"));
+    p->beta = rg_bind_param(b, 1, dim, rg__name(buf, sizeof buf, name, "bias"));
+    if (kind == RG_NORM_BATCH) {
+        p->running_mean = rg_bind_buffer(b, 1, dim, rg__name(buf, sizeof buf, name, "running_mean"));
+        p->running_var = rg_bind_buffer(b, 1, dim, rg__name(buf, sizeof buf, name, "running_var"));
+    }
+}
+
+RGDEF rg_status rg_norm_init(rg_ctx *ctx, const rg_norm *p) {
+    RG__CHECK_ARG(ctx && p, "rg_norm_init: NULL %s", ctx ? "norm" : "context");
+    RG__CHECK_ARG(rg__norm_kind_ok(p->kind), "rg_norm_init: unknown norm kind %d", (int)p->kind);
+    if (p->kind == RG_NORM_NONE) return RG_OK;
+    RG__CHECK_ARG(p->gamma.data && p->beta.data, "rg_norm_init: the parameters are not bound");
+    RG__TRY(rg_tensor_fill(ctx, p->gamma, 1));
+    RG__TRY(rg_tensor_fill(ctx, p->beta, 0));
+    if (p->kind == RG_NORM_BATCH) {
+        RG__CHECK_ARG(p->running_mean.data && p->running_var.data, "rg_norm_init: the running statistics are not bound");
+        RG__TRY(rg_tensor_fill(ctx, p->running_mean, 0));
+        RG__TRY(rg_tensor_fill(ctx, p->running_var, 1));
+    }
+    return RG_OK;
+}
+
+RGDEF void rg_norm_cache_free(rg_ctx *ctx, rg_norm_cache *cache) {
+    if (!cache) return;
+    rg_tensor_free(ctx, &cache->mean);
+    rg_tensor_free(ctx, &cache->rstd);
+}
+
+RGDEF rg_status rg_norm_cache_alloc(rg_ctx *ctx, rg_norm_cache *cache, rg_norm_kind kind, int64_t n, int64_t dim) {
+    int layer = kind == RG_NORM_LAYER;
+    rg_status st;
+    RG__CHECK_ARG(ctx && cache, "rg_norm_cache_alloc: NULL %s", ctx ? "cache" : "context");
+    memset(cache, 0, sizeof *cache);
+    RG__CHECK_ARG(rg__norm_kind_ok(kind), "rg_norm_cache_alloc: unknown norm kind %d", (int)kind);
+    RG__CHECK_ARG(n >= 0 && dim > 0, "rg_norm_cache_alloc: %lld rows of width %lld", (long long)n, (long long)dim);
+    if (kind == RG_NORM_NONE) return RG_OK;
+    st = rg_tensor_alloc(ctx, &cache->mean, layer ? n : 1, layer ? 1 : dim);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &cache->rstd, layer ? n : 1, layer ? 1 : dim);
+    if (st != RG_OK) rg_norm_cache_free(ctx, cache);
+    return st;
+}
+
+/* Checks a norm against its input x (N, D); for LAYER fills *lp and *lc with views of the
+   first N rows of the cache. */
+static rg_status rg__norm_check(const char *fn, const rg_norm *p, const rg_norm_cache *cache, rg_tensor x,
+                                rg_mode mode, rg_layernorm *lp, rg_layernorm_cache *lc) {
+    int64_t N = x.rows, D = x.cols;
+    RG__CHECK_ARG(p && cache, "%s: NULL %s", fn, p ? "cache" : "norm");
+    RG__CHECK_ARG(rg__norm_kind_ok(p->kind), "%s: unknown norm kind %d", fn, (int)p->kind);
+    RG__CHECK_ARG(rg__mode_ok(mode), "%s: unknown mode %d", fn, (int)mode);
+    if (p->kind == RG_NORM_NONE) return RG_OK;
+    RG__CHECK_SHAPE(fn, "gamma", p->gamma, 1, D);
+    RG__CHECK_SHAPE(fn, "beta", p->beta, 1, D);
+    if (p->kind == RG_NORM_LAYER) {
+        RG__CHECK_ARG(cache->mean.data && cache->rstd.data && cache->mean.rows >= N && cache->mean.cols == 1,
+                      "%s: the cache holds %lldx%lld statistics, a layer norm of %lld rows needs %lldx1", fn,
+                      (long long)cache->mean.rows, (long long)cache->mean.cols, (long long)N, (long long)N);
+        lp->gamma = p->gamma;
+        lp->beta = p->beta;
+        lc->mean = rg_tensor_view(cache->mean.data, N, 1);
+        lc->rstd = rg_tensor_view(cache->rstd.data, N, 1);
+        return RG_OK;
+    }
+    RG__CHECK_SHAPE(fn, "cache mean", cache->mean, 1, D);
+    RG__CHECK_SHAPE(fn, "cache rstd", cache->rstd, 1, D);
+    RG__CHECK_ARG(mode == RG_MODE_EVAL || N > 1, "%s: batch statistics of %lld row(s): training needs at least 2",
+                  fn, (long long)N);
+    if (mode != RG_MODE_RECOMPUTE) {
+        RG__CHECK_SHAPE(fn, "running_mean", p->running_mean, 1, D);
+        RG__CHECK_SHAPE(fn, "running_var", p->running_var, 1, D);
+    }
+    return RG_OK;
+}
+
+RGDEF rg_status rg_norm_forward(rg_ctx *ctx, rg_tensor y, rg_norm_cache *cache, rg_tensor x, const rg_norm *p,
+                                rg_mode mode) {
+    int64_t N = x.rows, D = x.cols;
+    rg_layernorm lp;
+    rg_layernorm_cache lc;
+    RG__TRY(rg__norm_check("rg_norm_forward", p, cache, x, mode, &lp, &lc));
+    RG__CHECK_SHAPE("rg_norm_forward", "y", y, N, D);
+    if (p->kind == RG_NORM_LAYER) return rg_layernorm_forward(ctx, y, &lc, x, &lp);
+    if (p->kind == RG_NORM_NONE) return y.data == x.data ? RG_OK : rg_tensor_copy(ctx, y, x);
+    /* RECOMPUTE: batch statistics again, running statistics untouched (momentum 0) */
+    ctx->ops->batchnorm_forward(ctx, y.data, cache->mean.data, cache->rstd.data, p->running_mean.data,
+                                p->running_var.data, x.data, p->gamma.data, p->beta.data, N, D, RG_NORM_EPS,
+                                mode == RG_MODE_TRAIN ? RG_BN_MOMENTUM : 0.0, mode != RG_MODE_EVAL);
+    return rg_ctx_take_status(ctx);
+}
+
+RGDEF rg_status rg_norm_backward(rg_ctx *ctx, rg_tensor dx, const rg_norm *grad, rg_tensor dy, rg_tensor x,
+                                 const rg_norm_cache *cache, const rg_norm *p, rg_mode mode) {
+    int64_t N = x.rows, D = x.cols;
+    rg_layernorm lp, lg;
+    rg_layernorm_cache lc;
+    RG__TRY(rg__norm_check("rg_norm_backward", p, cache, x, mode, &lp, &lc));
+    RG__CHECK_SHAPE("rg_norm_backward", "dy", dy, N, D);
+    RG__CHECK_SHAPE("rg_norm_backward", "dx", dx, N, D);
+    if (p->kind == RG_NORM_NONE) return dx.data == dy.data ? RG_OK : rg_tensor_copy(ctx, dx, dy);
+    RG__CHECK_ARG(grad != NULL, "rg_norm_backward: NULL gradient");
+    RG__CHECK_SHAPE("rg_norm_backward", "grad gamma", grad->gamma, 1, D);
+    RG__CHECK_SHAPE("rg_norm_backward", "grad beta", grad->beta, 1, D);
+    if (p->kind == RG_NORM_LAYER) {
+        lg.gamma = grad->gamma;
+        lg.beta = grad->beta;
+        return rg_layernorm_backward(ctx, dx, &lg, dy, x, &lc, &lp);
+    }
+    ctx->ops->batchnorm_backward(ctx, dx.data, grad->gamma.data, grad->beta.data, dy.data, x.data, cache->mean.data,
+                                 cache->rstd.data, p->gamma.data, N, D, mode != RG_MODE_EVAL);
+    return rg_ctx_take_status(ctx);
+}
+
+/* ---- GENConv ---- */
+
+RGDEF rg_gen_config rg_gen_config_default(int64_t dim) {
+    rg_gen_config c;
+    memset(&c, 0, sizeof c);
+    c.dim = dim;
+    c.aggr = RG_AGGR_SOFTMAX;
+    c.t = 1;
+    c.learn_t = 1;
+    c.p = 1;
+    c.mlp_norm = RG_NORM_LAYER;
+    c.eps = 1e-7;
+    return c;
+}
+
+static int rg__gen_learns_param(const rg_gen_config *cfg) {
+    return (cfg->aggr == RG_AGGR_SOFTMAX && cfg->learn_t) || (cfg->aggr == RG_AGGR_POWER && cfg->learn_p);
+}
+static int rg__gen_learns_scale(const rg_gen_config *cfg) { return cfg->msg_norm && cfg->learn_msg_scale; }
+/* the raw aggregation is kept for backward apart from h (SOFTMAX, POWER, MsgNorm) */
+static int rg__gen_keeps_agg(const rg_gen_config *cfg) {
+    return cfg->aggr == RG_AGGR_SOFTMAX || cfg->aggr == RG_AGGR_POWER || cfg->msg_norm;
+}
+/* the learned aggregator scalar (t or p) of a parameter or gradient set, or an empty view */
+static rg_tensor rg__gen_param(const rg_gen *p, const rg_gen_config *cfg) {
+    if (!rg__gen_learns_param(cfg)) return rg_tensor_view(NULL, 0, 0);
+    return cfg->aggr == RG_AGGR_SOFTMAX ? p->t : p->p;
+}
+static double rg__gen_param_value(const rg_gen_config *cfg) { return cfg->aggr == RG_AGGR_SOFTMAX ? cfg->t : cfg->p; }
+
+static rg_status rg__gen_check_config(const char *fn, const rg_gen_config *cfg) {
+    RG__CHECK_ARG(cfg != NULL, "%s: NULL config", fn);
+    RG__CHECK_ARG(cfg->dim > 0, "%s: dim %lld is not positive", fn, (long long)cfg->dim);
+    RG__CHECK_ARG(cfg->edge_dim >= 0, "%s: negative edge_dim %lld", fn, (long long)cfg->edge_dim);
+    RG__CHECK_ARG(!cfg->encode_edges || cfg->edge_dim > 0, "%s: encode_edges needs edge_dim > 0", fn);
+    RG__CHECK_ARG(cfg->encode_edges || cfg->edge_dim == 0 || cfg->edge_dim == cfg->dim,
+                  "%s: edge_dim %lld differs from dim %lld: set encode_edges to project the edge input", fn,
+                  (long long)cfg->edge_dim, (long long)cfg->dim);
+    RG__CHECK_ARG(rg__gen_aggr_ok(cfg->aggr), "%s: aggregator %d is not SUM, MEAN, MAX, SOFTMAX or POWER", fn,
+                  (int)cfg->aggr);
+    RG__CHECK_ARG(cfg->eps >= 0, "%s: negative message eps %g", fn, cfg->eps);
+    RG__CHECK_ARG(cfg->aggr != RG_AGGR_POWER || (cfg->eps > 0 && cfg->p != 0),
+                  "%s: POWER needs eps > 0 and p != 0 (eps %g, p %g)", fn, cfg->eps, cfg->p);
+    RG__CHECK_ARG(rg__norm_kind_ok(cfg->mlp_norm), "%s: unknown mlp_norm %d", fn, (int)cfg->mlp_norm);
+    return RG_OK;
+}
+
+RGDEF void rg_gen_bind(rg_gen *p, rg_binder *b, const rg_gen_config *cfg, const char *name) {
+    char buf[96];
+    int64_t D = cfg->dim;
+    memset(p, 0, sizeof *p);
+    if (cfg->encode_edges)
+        rg_linear_bind(&p->edge_enc, b, cfg->edge_dim, D, 1, rg__name(buf, sizeof buf, name, "edge_encoder."));
+    if (rg__gen_learns_param(cfg)) {
+        rg_tensor *t = cfg->aggr == RG_AGGR_SOFTMAX ? &p->t : &p->p;
+        *t = rg_bind_param(b, 1, 1, rg__name(buf, sizeof buf, name, cfg->aggr == RG_AGGR_SOFTMAX ? "t" : "p"));
+    }
+    if (rg__gen_learns_scale(cfg)) p->scale = rg_bind_param(b, 1, 1, rg__name(buf, sizeof buf, name, "msg_norm.scale"));
+    rg_linear_bind(&p->lin1, b, D, 2 * D, 1, rg__name(buf, sizeof buf, name, "mlp.0."));
+    rg_norm_bind(&p->norm, b, cfg->mlp_norm, 2 * D, rg__name(buf, sizeof buf, name, "mlp.1."));
+    rg_linear_bind(&p->lin2, b, 2 * D, D, 1, rg__name(buf, sizeof buf, name, "mlp.3."));
+}
+
+RGDEF rg_status rg_gen_init(rg_ctx *ctx, const rg_gen *p, const rg_gen_config *cfg, uint64_t stream) {
+    RG__CHECK_ARG(ctx && p, "rg_gen_init: NULL %s", ctx ? "parameters" : "context");
+    RG__TRY(rg__gen_check_config("rg_gen_init", cfg));
+    if (cfg->encode_edges) RG__TRY(rg_linear_init(ctx, &p->edge_enc, stream));
+    RG__TRY(rg_linear_init(ctx, &p->lin1, stream + 2));
+    RG__TRY(rg_linear_init(ctx, &p->lin2, stream + 4));
+    RG__TRY(rg_norm_init(ctx, &p->norm));
+    if (rg__gen_learns_param(cfg)) RG__TRY(rg_tensor_fill(ctx, rg__gen_param(p, cfg), (rg_real)rg__gen_param_value(cfg)));
+    if (rg__gen_learns_scale(cfg)) RG__TRY(rg_tensor_fill(ctx, p->scale, 1));
+    return RG_OK;
+}
+
+RGDEF void rg_gen_cache_free(rg_ctx *ctx, rg_gen_cache *cache) {
+    if (!cache) return;
+    /* argmax is (N, dim) like h, which is allocated before it */
+    if (cache->argmax) rg_free(ctx, cache->argmax, (size_t)(cache->h.rows * cache->h.cols) * sizeof(int32_t));
+    rg_tensor_free(ctx, &cache->e);
+    rg_tensor_free(ctx, &cache->h);
+    rg_tensor_free(ctx, &cache->agg);
+    rg_tensor_free(ctx, &cache->aux);
+    rg_tensor_free(ctx, &cache->z1);
+    rg_tensor_free(ctx, &cache->a1);
+    rg_norm_cache_free(ctx, &cache->norm);
+    rg_tensor_free(ctx, &cache->scratch);
+    rg_tensor_free(ctx, &cache->escratch);
+    rg_tensor_free(ctx, &cache->stats);
+    memset(cache, 0, sizeof *cache);
+}
+
+RGDEF rg_status rg_gen_cache_alloc(rg_ctx *ctx, rg_gen_cache *cache, const rg_gen_config *cfg, int64_t n_nodes,
+                                   int64_t n_edges) {
+    int64_t N = n_nodes, E = n_edges, D;
+    rg_status st;
+    RG__CHECK_ARG(ctx && cache, "rg_gen_cache_alloc: NULL %s", ctx ? "cache" : "context");
+    memset(cache, 0, sizeof *cache);
+    RG__TRY(rg__gen_check_config("rg_gen_cache_alloc", cfg));
+    D = cfg->dim;
+    RG__CHECK_ARG(N > 0 && E >= 0, "rg_gen_cache_alloc: %lld nodes, %lld edges", (long long)N, (long long)E);
+    RG__CHECK_ARG(cfg->aggr != RG_AGGR_MAX || E <= INT32_MAX,
+                  "rg_gen_cache_alloc: MAX records edge ids in int32, but there are %lld edges", (long long)E);
+    cache->n_nodes = N;
+    cache->n_edges = E;
+    st = rg_tensor_alloc(ctx, &cache->h, N, D);
+    if (st == RG_OK && cfg->aggr == RG_AGGR_MAX) {
+        cache->argmax = (int32_t *)rg_alloc(ctx, (size_t)(N * D) * sizeof(int32_t));
+        if (!cache->argmax) st = RG_ERR_OOM;
+    }
+    if (st == RG_OK && cfg->encode_edges) st = rg_tensor_alloc(ctx, &cache->e, E, D);
+    if (st == RG_OK && rg__gen_keeps_agg(cfg)) st = rg_tensor_alloc(ctx, &cache->agg, N, D);
+    if (st == RG_OK && cfg->aggr == RG_AGGR_SOFTMAX) st = rg_tensor_alloc(ctx, &cache->aux, N, D);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &cache->z1, N, 2 * D);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &cache->a1, N, 2 * D);
+    if (st == RG_OK) st = rg_norm_cache_alloc(ctx, &cache->norm, cfg->mlp_norm, N, 2 * D);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &cache->scratch, N, 3 * D);
+    if (st == RG_OK && cfg->edge_dim > 0) st = rg_tensor_alloc(ctx, &cache->escratch, E, D);
+    if (st == RG_OK && (rg__gen_learns_param(cfg) || rg__gen_learns_scale(cfg)))
+        st = rg_tensor_alloc(ctx, &cache->stats, 2, N);
+    if (st != RG_OK) rg_gen_cache_free(ctx, cache);
+    return st;
+}
+
+/* Checks shared by forward and backward. */
+static rg_status rg__gen_check(const char *fn, rg_ctx *ctx, const rg_gen_cache *cache, rg_tensor x, const rg_graph *g,
+                               rg_tensor edge, const rg_gen *p, const rg_gen_config *cfg, rg_mode mode) {
+    RG__TRY(rg__gen_check_config(fn, cfg));
+    RG__CHECK_ARG(ctx && cache && g && p, "%s: NULL argument", fn);
+    RG__CHECK_ARG(rg__mode_ok(mode), "%s: unknown mode %d", fn, (int)mode);
+    RG__CHECK_ARG(g->ctx == ctx, "%s: the graph is not on this context", fn);
+    RG__CHECK_SHAPE(fn, "x", x, g->n_nodes, cfg->dim);
+    if (cfg->edge_dim > 0) RG__CHECK_SHAPE(fn, "edge", edge, g->n_edges, cfg->edge_dim);
+    else RG__CHECK_ARG(edge.data == NULL, "%s: an edge input of width %lld, but edge_dim is 0", fn, (long long)edge.cols);
+    RG__CHECK_ARG(g->n_nodes <= cache->n_nodes && g->n_edges <= cache->n_edges,
+                  "%s: a graph of %lld nodes and %lld edges exceeds the cache (%lld nodes, %lld edges)", fn,
+                  (long long)g->n_nodes, (long long)g->n_edges, (long long)cache->n_nodes, (long long)cache->n_edges);
+    RG__CHECK_ARG(cache->h.cols == cfg->dim && (cache->agg.data || !rg__gen_keeps_agg(cfg)) &&
+                      (cache->aux.data || cfg->aggr != RG_AGGR_SOFTMAX) && (cache->argmax || cfg->aggr != RG_AGGR_MAX) &&
+                      (cache->e.data || !cfg->encode_edges) && (cache->escratch.data || cfg->edge_dim == 0) &&
+                      (cache->stats.data || !(rg__gen_learns_param(cfg) || rg__gen_learns_scale(cfg))),
+                  "%s: the cache was allocated for another configuration", fn);
+    if (rg__gen_learns_param(cfg)) RG__CHECK_SHAPE(fn, cfg->aggr == RG_AGGR_SOFTMAX ? "t" : "p", rg__gen_param(p, cfg), 1, 1);
+    if (rg__gen_learns_scale(cfg)) RG__CHECK_SHAPE(fn, "scale", p->scale, 1, 1);
+    return RG_OK;
+}
+
+/* the edge term of the messages: encoded edges, the raw edge input (width dim), or none */
+static const rg_real *rg__gen_edges(const rg_gen_cache *cache, rg_tensor edge, const rg_gen_config *cfg) {
+    if (cfg->encode_edges) return cache->e.data;
+    return cfg->edge_dim > 0 ? edge.data : NULL;
+}
+
+RGDEF rg_status rg_gen_forward(rg_ctx *ctx, rg_tensor y, rg_gen_cache *cache, rg_tensor x, const rg_graph *g,
+                               rg_tensor edge, const rg_gen *p, const rg_gen_config *cfg, rg_mode mode) {
+    int64_t N, E, D;
+    rg_tensor h, agg, z1, a1;
+    RG__TRY(rg__gen_check("rg_gen_forward", ctx, cache, x, g, edge, p, cfg, mode));
+    N = g->n_nodes;
+    E = g->n_edges;
+    D = cfg->dim;
+    RG__CHECK_SHAPE("rg_gen_forward", "y", y, N, D);
+    h = rg_tensor_view(cache->h.data, N, D);
+    agg = rg__gen_keeps_agg(cfg) ? rg_tensor_view(cache->agg.data, N, D) : h;
+    z1 = rg_tensor_view(cache->z1.data, N, 2 * D);
+    a1 = rg_tensor_view(cache->a1.data, N, 2 * D);
+    if (cfg->encode_edges) RG__TRY(rg_linear_forward(ctx, rg_tensor_view(cache->e.data, E, D), edge, &p->edge_enc));
+    ctx->ops->gen_aggregate_forward(ctx, agg.data, cache->aux.data, cache->argmax, x.data, rg__gen_edges(cache, edge, cfg),
+                                    g->rowptr, g->src, N, D, cfg->aggr, cfg->eps, rg__gen_param(p, cfg).data,
+                                    rg__gen_param_value(cfg));
+    /* h = MsgNorm(agg) + x, or agg + x */
+    if (cfg->msg_norm)
+        ctx->ops->msgnorm_forward(ctx, h.data, agg.data, x.data, p->scale.data, N, D);
+    else if (agg.data != h.data)
+        ctx->ops->copy(ctx, h.data, agg.data, rg__tensor_bytes(N, D), RG_DEVICE_TO_DEVICE);
+    ctx->ops->axpby(ctx, N * D, 1, x.data, 1, h.data);
+    RG__TRY(rg_ctx_take_status(ctx));
+    RG__TRY(rg_linear_forward(ctx, z1, h, &p->lin1));
+    RG__TRY(rg_norm_forward(ctx, a1, &cache->norm, z1, &p->norm, mode));
+    RG__TRY(rg_relu_forward(ctx, a1, a1));
+    return rg_linear_forward(ctx, y, a1, &p->lin2);
+}
+
+/* Scratch (N, 3D): dz (N, 2D) through the MLP, then dh in the last third while the first two
+   thirds take MsgNorm's dagg and its path through ||x||. */
+RGDEF rg_status rg_gen_backward(rg_ctx *ctx, rg_tensor dx, rg_tensor dedge, const rg_gen *grad, rg_tensor dy,
+                                rg_tensor x, const rg_graph *g, rg_tensor edge, rg_gen_cache *cache,
+                                const rg_gen *p, const rg_gen_config *cfg, rg_mode mode) {
+    int64_t N, E, D;
+    rg_tensor h, agg, z1, a1, dz, dh, de;
+    rg_real *S, *dout, *dparam;
+    int need_de;
+    RG__TRY(rg__gen_check("rg_gen_backward", ctx, cache, x, g, edge, p, cfg, mode));
+    RG__CHECK_ARG(grad != NULL, "rg_gen_backward: NULL gradient");
+    N = g->n_nodes;
+    E = g->n_edges;
+    D = cfg->dim;
+    RG__CHECK_SHAPE("rg_gen_backward", "dy", dy, N, D);
+    if (dx.data) RG__CHECK_SHAPE("rg_gen_backward", "dx", dx, N, D);
+    if (dedge.data) RG__CHECK_SHAPE("rg_gen_backward", "dedge", dedge, E, cfg->edge_dim);
+    if (rg__gen_learns_param(cfg)) RG__CHECK_SHAPE("rg_gen_backward", "grad t or p", rg__gen_param(grad, cfg), 1, 1);
+    if (rg__gen_learns_scale(cfg)) RG__CHECK_SHAPE("rg_gen_backward", "grad scale", grad->scale, 1, 1);
+    h = rg_tensor_view(cache->h.data, N, D);
+    agg = rg_tensor_view(rg__gen_keeps_agg(cfg) ? cache->agg.data : NULL, N, D);
+    z1 = rg_tensor_view(cache->z1.data, N, 2 * D);
+    a1 = rg_tensor_view(cache->a1.data, N, 2 * D);
+    S = cache->scratch.data;
+    dz = rg_tensor_view(S, N, 2 * D);
+    dh = rg_tensor_view(S + 2 * N * D, N, D);
+    de = rg_tensor_view(cache->escratch.data, E, D);
+    /* MLP: y = lin2(ReLU(norm(lin1(h)))); the norm works in place */
+    RG__TRY(rg_linear_backward(ctx, dz, &grad->lin2, dy, a1, &p->lin2));
+    RG__TRY(rg_relu_backward(ctx, dz, dz, a1));
+    RG__TRY(rg_norm_backward(ctx, dz, &grad->norm, dz, z1, &cache->norm, &p->norm, mode));
+    RG__TRY(rg_linear_backward(ctx, dh, &grad->lin1, dz, h, &p->lin1));
+    /* h = MsgNorm(agg) + x: dh reaches x directly, and through ||x|| with MsgNorm */
+    dout = dh.data;
+    if (cfg->msg_norm) {
+        rg_real *dscale = rg__gen_learns_scale(cfg) ? cache->stats.data + N : NULL;
+        dout = S;
+        ctx->ops->msgnorm_backward(ctx, dout, S + N * D, dscale, dh.data, agg.data, x.data, p->scale.data, N, D);
+        if (dscale) ctx->ops->col_sum(ctx, grad->scale.data, dscale, N, 1);
+        if (dx.data) ctx->ops->axpby(ctx, N * D, 1, S + N * D, 1, dh.data);
+    }
+    /* the aggregation: dx written, then the direct paths added */
+    need_de = cfg->encode_edges || (cfg->edge_dim > 0 && dedge.data != NULL);
+    dparam = rg__gen_learns_param(cfg) ? cache->stats.data : NULL;
+    if (dx.data || need_de || dparam)
+        ctx->ops->gen_aggregate_backward(ctx, dx.data, need_de ? de.data : NULL, dparam, dout, agg.data,
+                                         cache->aux.data, cache->argmax, x.data, rg__gen_edges(cache, edge, cfg),
+                                         g->rowptr, g->dst, g->t_rowptr, g->t_edge, N, D, cfg->aggr, cfg->eps,
+                                         rg__gen_param(p, cfg).data, rg__gen_param_value(cfg));
+    if (dparam) ctx->ops->col_sum(ctx, rg__gen_param(grad, cfg).data, dparam, N, 1);
+    if (dx.data) ctx->ops->axpby(ctx, N * D, 1, dh.data, 1, dx.data);
+    RG__TRY(rg_ctx_take_status(ctx));
+    /* the edge term: through the encoder (dedge += de W^T), or straight into dedge */
+    if (cfg->encode_edges) {
+        RG__TRY(rg_linear_backward(ctx, rg_tensor_view(NULL, 0, 0), &grad->edge_enc, de, edge, &p->edge_enc));
+        if (dedge.data)
+            ctx->ops->gemm(ctx, 0, 1, E, cfg->edge_dim, D, 1, de.data, D, p->edge_enc.W.data, D, 1, dedge.data,
+                           cfg->edge_dim);
+    } else if (need_de) {
+        ctx->ops->axpby(ctx, E * D, 1, de.data, 1, dedge.data);
+    }
     return rg_ctx_take_status(ctx);
 }
 

@@ -48,5 +48,6 @@ rg_status lc_graph_opt(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge
 /* The registry: every case file defines an array ending with a {NULL} entry. */
 extern const layer_case lc_cases_basic[];
 extern const layer_case lc_cases_convs[];
+extern const layer_case lc_cases_gen[];
 
 #endif

@@ -10,6 +10,8 @@ SUITE_EXTERN(errors);
 SUITE_EXTERN(layers);
 SUITE_EXTERN(convs);
 SUITE_EXTERN(train);
+SUITE_EXTERN(norm);
+SUITE_EXTERN(gen);
 
 GREATEST_MAIN_DEFS();
 
@@ -22,6 +24,8 @@ int main(int argc, char **argv) {
     RUN_SUITE(layers);
     RUN_SUITE(convs);
     RUN_SUITE(train);
+    RUN_SUITE(norm);
+    RUN_SUITE(gen);
 #ifdef HARNESS_PRINT_CLOSING_LINE
     GREATEST_MAIN_END();
 #else

@@ -319,4 +319,5 @@ SUITE(layers) {
     if (sizeof(rg_real) == sizeof(double)) remove(lc_reference_path());
     run_cases(lc_cases_basic);
     run_cases(lc_cases_convs);
+    run_cases(lc_cases_gen);
 }
