@@ -365,6 +365,12 @@ struct rg_backend {
     /* datt_src (H, F) += sum_j ds_src[j, hd] h_j[hd, :], datt_dst likewise with ds_dst */
     void (*gat_att_grad)(rg_ctx *ctx, rg_real *datt_src, rg_real *datt_dst, const rg_real *ds_src,
                          const rg_real *ds_dst, const rg_real *h, int64_t n_nodes, int64_t heads, int64_t head_dim);
+    /* ---- models ---- */
+    /* sum_i x_i y_i in double, returned to the host (Broyden) */
+    double (*dot)(rg_ctx *ctx, const rg_real *x, const rg_real *y, int64_t n);
+    /* between node-major (N, C * W) and group-major (C, N, W) layouts */
+    void (*regroup)(rg_ctx *ctx, rg_real *dst, const rg_real *src, int64_t groups, int64_t n, int64_t width,
+                    int to_group_major);
 };
 
 /* ============================== layers ============================== */
@@ -392,7 +398,8 @@ typedef struct rg_binder {
     rg_real *buffers;     /* buffer block, or NULL */
     int64_t n_buffers;
     rg_param_name *names; /* optional record of every view, capacity cap_names */
-    int64_t n_names, cap_names;
+    int64_t n_names;      /* views handed out (recorded or not) */
+    int64_t cap_names;
     char prefix[64];      /* prepended to recorded names, e.g. "blocks.3." */
 } rg_binder;
 
@@ -661,6 +668,116 @@ RGDEF rg_status rg_adam_step(rg_ctx *ctx, rg_adam *opt, rg_tensor params, rg_ten
    at most max_norm (PyTorch's clip_grad_norm_); *norm gets the norm before. A non-finite
    norm is RG_ERR_NUMERIC and leaves grads alone. */
 RGDEF rg_status rg_clip_grad_norm(rg_ctx *ctx, rg_tensor grads, double max_norm, double *norm);
+
+/* ============================== models ============================== */
+
+/* A model is: node encoder Linear(in, D) [+ edge encoder Linear(edge_dim, W) when the graph
+   has edge features and the conv is GEN] -> L blocks -> head Norm -> ReLU -> Dropout ->
+   Linear(D, out). W is the width one conv sees: D / groups for rev and wt-rev, else D.
+   Architectures:
+   - RES: pre-activation residual blocks x + Conv(Dropout(ReLU(Norm(x)))), every layer's
+     activations stored for backward (memory grows with L: the paper's baseline);
+   - RES_CKPT: the same network, storing only every ceil(sqrt(L))-th state and recomputing
+     each segment in backward;
+   - REV: grouped reversible blocks (C >= 2 groups), in place, one recomputation of each
+     group's function in backward, only one group's intermediates alive;
+   - WT_RES, WT_REV: one parameter set (per group) shared by every layer;
+   - DEQ: Z* = f(Z*, X) solved by limited-memory Broyden; implicit backward.
+   Dropout is shared: one mask per (step seed, group), the same in every layer. */
+typedef enum rg_arch { RG_ARCH_RES = 0, RG_ARCH_RES_CKPT, RG_ARCH_REV, RG_ARCH_WT_RES, RG_ARCH_WT_REV, RG_ARCH_DEQ } rg_arch;
+typedef enum rg_conv_kind { RG_CONV_GEN = 0, RG_CONV_GCN, RG_CONV_SAGE, RG_CONV_GAT } rg_conv_kind;
+
+typedef struct rg_config {
+    rg_arch arch;
+    rg_conv_kind conv;
+    rg_aggr aggr;           /* GEN aggregator (SUM, MEAN, MAX, SOFTMAX, POWER) */
+    rg_norm_kind norm;      /* the norm of every block, of GEN's MLP and of the head */
+    int64_t layers;         /* L >= 1 (DEQ: default forward iteration cap) */
+    int64_t hidden;         /* D */
+    int64_t groups;         /* C: >= 2 for rev and wt-rev, must divide D; 1 otherwise */
+    int64_t heads;          /* GAT heads (must divide the conv width) */
+    double dropout;         /* in [0, 1) */
+    int64_t in_dim;         /* node feature width */
+    int64_t edge_dim;       /* edge feature width, 0 for none (used by GEN only) */
+    int64_t out_dim;        /* outputs per node (tasks or classes) */
+    int msg_norm;           /* GEN MsgNorm with a learnable scale */
+    int deq_max_iter;       /* Broyden iteration cap, forward and backward (0: use layers) */
+    double deq_tol;         /* relative residual ||f(z) - z|| / ||f(z)|| to stop at */
+    int deq_memory;         /* Broyden rank-one updates kept (m) */
+    uint64_t seed;          /* parameter initialisation */
+    int store_activations;  /* REV only, a test oracle: keep every block's input instead of
+                               reconstructing it (memory grows with L) */
+} rg_config;
+
+RGDEF rg_config rg_config_default(void);
+/* RG_OK, or RG_ERR_ARG naming the field that cannot work. */
+RGDEF rg_status rg_config_check(const rg_config *cfg);
+RGDEF const char *rg_arch_name(rg_arch a);
+RGDEF const char *rg_conv_name(rg_conv_kind c);
+RGDEF const char *rg_aggr_name(rg_aggr a);
+RGDEF const char *rg_norm_name(rg_norm_kind n);
+/* Names as printed by the *_name functions ("rev", "wt-rev", "gen", "softmax", "layer"...). */
+RGDEF rg_status rg_arch_parse(const char *s, rg_arch *out);
+RGDEF rg_status rg_conv_parse(const char *s, rg_conv_kind *out);
+RGDEF rg_status rg_aggr_parse(const char *s, rg_aggr *out);
+RGDEF rg_status rg_norm_parse(const char *s, rg_norm_kind *out);
+
+typedef struct rg_model rg_model;
+
+/* What the last DEQ solves did (zeros for other architectures). */
+typedef struct rg_deq_stats {
+    int forward_iters;
+    double forward_residual;   /* relative, at the returned fixed point */
+    int backward_iters;
+    double backward_residual;
+    int converged;             /* both solves reached deq_tol */
+} rg_deq_stats;
+
+/* Allocates parameters, gradients and Adam moments, and initialises the parameters from
+   cfg->seed. Activation buffers come later, when the model first meets a graph size. */
+RGDEF rg_status rg_model_create(rg_ctx *ctx, const rg_config *cfg, rg_model **out);
+RGDEF void rg_model_destroy(rg_model *m);
+RGDEF const rg_config *rg_model_config(const rg_model *m);
+RGDEF int64_t rg_model_num_params(const rg_model *m);
+/* Every parameter and buffer as a named view: offsets into the blocks below. */
+RGDEF const rg_param_name *rg_model_params(const rg_model *m, int64_t *count);
+RGDEF rg_tensor rg_model_param_block(const rg_model *m);   /* (1, n_params) */
+RGDEF rg_tensor rg_model_grad_block(const rg_model *m);    /* (1, n_params) */
+RGDEF rg_tensor rg_model_adam_m_block(const rg_model *m);  /* (1, n_params) */
+RGDEF rg_tensor rg_model_adam_v_block(const rg_model *m);  /* (1, n_params) */
+RGDEF rg_tensor rg_model_buffer_block(const rg_model *m);  /* (1, n_buffers) BatchNorm running statistics */
+/* Sizes the activation buffers for graphs of up to n_nodes nodes and n_edges edges (grow
+   only). Forward calls it itself; calling it first keeps allocation out of the first step. */
+RGDEF rg_status rg_model_reserve(rg_model *m, int64_t n_nodes, int64_t n_edges);
+/* out (N, out_dim) = model(x (N, in_dim)) on device graph g. TRAIN keeps what backward
+   needs; g and x must stay alive and unchanged until rg_model_backward. seed picks the
+   dropout masks of this step. */
+RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, rg_tensor x, rg_mode mode,
+                                 uint64_t seed);
+/* After a TRAIN forward: gradients += dL/dparams for dL/dout = dout; dx = dL/dx when dx.data
+   is not NULL. Once per forward: reversible blocks rebuild their inputs in place, so a second
+   call before the next forward is refused. */
+RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout);
+RGDEF rg_status rg_model_zero_grad(rg_model *m);
+/* One Adam step on the parameters with the model's gradients and moments. */
+RGDEF rg_status rg_model_adam_step(rg_model *m, rg_adam *opt);
+RGDEF rg_deq_stats rg_model_deq_stats(const rg_model *m);
+/* The hidden state: after forward, the last block's output; after backward, the first
+   block's input as reconstructed (group-major (C, N, D/C)). For tests and diagnostics. */
+RGDEF rg_tensor rg_model_state(const rg_model *m);
+
+/* Peak device bytes of one training step (forward, backward, Adam) on a graph of n_nodes
+   nodes and n_edges edges with edge_dim-wide features, counting parameters, gradients,
+   Adam moments, buffers, the graph, the features, the output and its gradient, and every
+   activation and scratch buffer. Computed by running the model's own allocation path
+   against a counting backend that allocates nothing. */
+typedef struct rg_memory_plan {
+    size_t state;       /* parameters + gradients + Adam moments + buffers */
+    size_t data;        /* the device graph, features, output and its gradient */
+    size_t activations; /* everything else at the peak */
+    size_t total;
+} rg_memory_plan;
+RGDEF rg_status rg_model_memory_plan(const rg_config *cfg, int64_t n_nodes, int64_t n_edges, rg_memory_plan *plan);
 
 #ifdef __cplusplus
 }
@@ -1179,36 +1296,51 @@ RGDEF rg_status rg_graph_validate(const rg_graph *g) {
     return RG_OK;
 }
 
+/* Allocates the device arrays of an n_nodes x n_edges graph (the contents are the caller's). */
+static rg_status rg__graph_alloc_device(rg_ctx *ctx, rg_graph *g, int64_t n_nodes, int64_t n_edges, int64_t edge_dim) {
+    size_t n = (size_t)n_nodes, e = (size_t)n_edges;
+    rg__graph_zero(g);
+    g->ctx = ctx;
+    g->n_nodes = n_nodes;
+    g->n_edges = n_edges;
+    g->edge_dim = edge_dim;
+    g->rowptr = (int64_t *)rg_alloc(ctx, (n + 1) * sizeof(int64_t));
+    g->src = (int32_t *)rg_alloc(ctx, e * sizeof(int32_t));
+    g->dst = (int32_t *)rg_alloc(ctx, e * sizeof(int32_t));
+    g->t_rowptr = (int64_t *)rg_alloc(ctx, (n + 1) * sizeof(int64_t));
+    g->t_edge = (int64_t *)rg_alloc(ctx, e * sizeof(int64_t));
+    g->gcn_dinv = (rg_real *)rg_alloc(ctx, n * sizeof(rg_real));
+    g->inv_deg = (rg_real *)rg_alloc(ctx, n * sizeof(rg_real));
+    if (edge_dim > 0) g->edge_feat = (rg_real *)rg_alloc(ctx, e * (size_t)edge_dim * sizeof(rg_real));
+    if (!g->rowptr || !g->src || !g->dst || !g->t_rowptr || !g->t_edge || !g->gcn_dinv || !g->inv_deg ||
+        (edge_dim > 0 && !g->edge_feat)) {
+        rg_graph_free(ctx, g);
+        return RG_ERR_OOM;
+    }
+    return RG_OK;
+}
+
 RGDEF rg_status rg_graph_to_device(rg_ctx *ctx, const rg_graph *h, rg_graph *out) {
-    size_t n = (size_t)h->n_nodes, e = (size_t)h->n_edges;
+    size_t n, e;
     rg_graph g;
+    rg_status st;
     RG__CHECK_ARG(ctx && h && out, "rg_graph_to_device: NULL argument");
     RG__CHECK_ARG(h->ctx == NULL, "rg_graph_to_device: the source graph is not a host graph");
     rg__graph_zero(out);
-    rg__graph_zero(&g);
-    g.ctx = ctx;
-    g.n_nodes = h->n_nodes;
-    g.n_edges = h->n_edges;
-    g.edge_dim = h->edge_dim;
-#define RG__UPLOAD(field, count, type)                                                   \
-    do {                                                                                 \
-        g.field = (type *)rg_alloc(ctx, (count) * sizeof(type));                         \
-        if (!g.field) { rg_graph_free(ctx, &g); return RG_ERR_OOM; }                     \
-        ctx->ops->copy(ctx, g.field, h->field, (count) * sizeof(type), RG_HOST_TO_DEVICE); \
-    } while (0)
-    RG__UPLOAD(rowptr, n + 1, int64_t);
-    RG__UPLOAD(src, e, int32_t);
-    RG__UPLOAD(dst, e, int32_t);
-    RG__UPLOAD(t_rowptr, n + 1, int64_t);
-    RG__UPLOAD(t_edge, e, int64_t);
-    RG__UPLOAD(gcn_dinv, n, rg_real);
-    RG__UPLOAD(inv_deg, n, rg_real);
-    if (h->edge_dim > 0) RG__UPLOAD(edge_feat, e * (size_t)h->edge_dim, rg_real);
-#undef RG__UPLOAD
-    {
-        rg_status st = rg_ctx_take_status(ctx);
-        if (st != RG_OK) { rg_graph_free(ctx, &g); return st; }
-    }
+    n = (size_t)h->n_nodes;
+    e = (size_t)h->n_edges;
+    RG__TRY(rg__graph_alloc_device(ctx, &g, h->n_nodes, h->n_edges, h->edge_dim));
+    ctx->ops->copy(ctx, g.rowptr, h->rowptr, (n + 1) * sizeof(int64_t), RG_HOST_TO_DEVICE);
+    ctx->ops->copy(ctx, g.src, h->src, e * sizeof(int32_t), RG_HOST_TO_DEVICE);
+    ctx->ops->copy(ctx, g.dst, h->dst, e * sizeof(int32_t), RG_HOST_TO_DEVICE);
+    ctx->ops->copy(ctx, g.t_rowptr, h->t_rowptr, (n + 1) * sizeof(int64_t), RG_HOST_TO_DEVICE);
+    ctx->ops->copy(ctx, g.t_edge, h->t_edge, e * sizeof(int64_t), RG_HOST_TO_DEVICE);
+    ctx->ops->copy(ctx, g.gcn_dinv, h->gcn_dinv, n * sizeof(rg_real), RG_HOST_TO_DEVICE);
+    ctx->ops->copy(ctx, g.inv_deg, h->inv_deg, n * sizeof(rg_real), RG_HOST_TO_DEVICE);
+    if (h->edge_dim > 0)
+        ctx->ops->copy(ctx, g.edge_feat, h->edge_feat, e * (size_t)h->edge_dim * sizeof(rg_real), RG_HOST_TO_DEVICE);
+    st = rg_ctx_take_status(ctx);
+    if (st != RG_OK) { rg_graph_free(ctx, &g); return st; }
     *out = g;
     return RG_OK;
 }
@@ -2129,6 +2261,29 @@ static void rg__cpu_msgnorm_backward(rg_ctx *ctx, rg_real *dagg, rg_real *dx, rg
     }
 }
 
+static double rg__cpu_dot(rg_ctx *ctx, const rg_real *x, const rg_real *y, int64_t n) {
+    double acc = 0;
+    int64_t i;
+    (void)ctx;
+    for (i = 0; i < n; i++) acc += (double)x[i] * y[i];
+    return acc;
+}
+
+static void rg__cpu_regroup(rg_ctx *ctx, rg_real *dst, const rg_real *src, int64_t groups, int64_t n, int64_t width,
+                            int to_group_major) {
+    int64_t r;
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (r = 0; r < n; r++) {
+        int64_t g;
+        for (g = 0; g < groups; g++) {
+            size_t bytes = (size_t)width * sizeof(rg_real);
+            int64_t nm = r * groups * width + g * width, gm = (g * n + r) * width;
+            if (to_group_major) memcpy(dst + gm, src + nm, bytes);
+            else memcpy(dst + nm, src + gm, bytes);
+        }
+    }
+}
+
 static void rg__cpu_destroy(rg_ctx *ctx) { (void)ctx; }
 
 static const rg_backend rg__cpu_backend = {
@@ -2166,6 +2321,9 @@ static const rg_backend rg__cpu_backend = {
     rg__cpu_gat_backward_dst,
     rg__cpu_gat_backward_src,
     rg__cpu_gat_att_grad,
+    /* models */
+    rg__cpu_dot,
+    rg__cpu_regroup,
 };
 
 RGDEF rg_status rg_ctx_create_cpu(rg_ctx **out, int n_threads, uint64_t seed) {
@@ -2217,14 +2375,16 @@ static rg_tensor rg__bind(rg_binder *b, int64_t rows, int64_t cols, const char *
     rg_real *base = is_buffer ? b->buffers : b->params;
     int64_t *used = is_buffer ? &b->n_buffers : &b->n_params;
     rg_tensor t = rg_tensor_view(base ? base + *used : NULL, rows, cols);
+    /* n_names counts every view, so a sizing pass learns how many names to make room for */
     if (b->names && b->n_names < b->cap_names) {
-        rg_param_name *n = &b->names[b->n_names++];
+        rg_param_name *n = &b->names[b->n_names];
         rg__join(n->name, sizeof n->name, b->prefix, name);
         n->offset = *used;
         n->rows = rows;
         n->cols = cols;
         n->is_buffer = is_buffer;
     }
+    b->n_names++;
     *used += rows * cols;
     return t;
 }
@@ -3086,6 +3246,1058 @@ RGDEF rg_status rg_gen_backward(rg_ctx *ctx, rg_tensor dx, rg_tensor dedge, cons
         ctx->ops->axpby(ctx, E * D, 1, de.data, 1, dedge.data);
     }
     return rg_ctx_take_status(ctx);
+}
+
+/* ============================== blocks ============================== */
+
+/* Dropout streams: group g of every block uses stream g (the mask is shared by all layers),
+   the head its own. */
+#define RG__STREAM_HEAD 0x4ead
+#define RG__DEQ_INIT_SCALE 0.1 /* DEQ's conv1 starts at this fraction of the usual init */
+
+/* The conv of a model: one kind, chosen at run time. */
+typedef struct rg__conv_spec {
+    rg_conv_kind kind;
+    int64_t width;
+    rg_gen_config gen;
+    rg_gat_config gat;
+} rg__conv_spec;
+typedef struct rg__conv {
+    rg_gen gen;
+    rg_gcn gcn;
+    rg_sage sage;
+    rg_gat gat;
+} rg__conv;
+typedef struct rg__conv_cache {
+    rg_gen_cache gen;
+    rg_gcn_cache gcn;
+    rg_sage_cache sage;
+    rg_gat_cache gat;
+} rg__conv_cache;
+
+static void rg__conv_bind(rg__conv *p, rg_binder *b, const rg__conv_spec *s, const char *name) {
+    switch (s->kind) {
+    case RG_CONV_GEN: rg_gen_bind(&p->gen, b, &s->gen, name); break;
+    case RG_CONV_GCN: rg_gcn_bind(&p->gcn, b, s->width, s->width, name); break;
+    case RG_CONV_SAGE: rg_sage_bind(&p->sage, b, s->width, s->width, name); break;
+    case RG_CONV_GAT: rg_gat_bind(&p->gat, b, &s->gat, name); break;
+    }
+}
+
+static rg_status rg__conv_init(rg_ctx *ctx, const rg__conv *p, const rg__conv_spec *s, uint64_t stream) {
+    switch (s->kind) {
+    case RG_CONV_GEN: return rg_gen_init(ctx, &p->gen, &s->gen, stream);
+    case RG_CONV_GCN: return rg_gcn_init(ctx, &p->gcn, stream);
+    case RG_CONV_SAGE: return rg_sage_init(ctx, &p->sage, stream);
+    case RG_CONV_GAT: return rg_gat_init(ctx, &p->gat, &s->gat, stream);
+    }
+    return RG_OK;
+}
+
+static rg_status rg__conv_cache_alloc(rg_ctx *ctx, rg__conv_cache *c, const rg__conv_spec *s, int64_t n, int64_t e) {
+    memset(c, 0, sizeof *c);
+    switch (s->kind) {
+    case RG_CONV_GEN: return rg_gen_cache_alloc(ctx, &c->gen, &s->gen, n, e);
+    case RG_CONV_GCN: return rg_gcn_cache_alloc(ctx, &c->gcn, s->width, n);
+    case RG_CONV_SAGE: return rg_sage_cache_alloc(ctx, &c->sage, s->width, n);
+    case RG_CONV_GAT: return rg_gat_cache_alloc(ctx, &c->gat, &s->gat, n);
+    }
+    return RG_OK;
+}
+
+static void rg__conv_cache_free(rg_ctx *ctx, rg__conv_cache *c, const rg__conv_spec *s) {
+    switch (s->kind) {
+    case RG_CONV_GEN: rg_gen_cache_free(ctx, &c->gen); break;
+    case RG_CONV_GCN: rg_gcn_cache_free(ctx, &c->gcn); break;
+    case RG_CONV_SAGE: rg_sage_cache_free(ctx, &c->sage); break;
+    case RG_CONV_GAT: rg_gat_cache_free(ctx, &c->gat); break;
+    }
+}
+
+static rg_status rg__conv_forward(rg_ctx *ctx, rg_tensor y, rg__conv_cache *c, rg_tensor x, const rg_graph *g,
+                                  rg_tensor edge, const rg__conv *p, const rg__conv_spec *s, rg_mode mode) {
+    switch (s->kind) {
+    case RG_CONV_GEN: return rg_gen_forward(ctx, y, &c->gen, x, g, edge, &p->gen, &s->gen, mode);
+    case RG_CONV_GCN: return rg_gcn_forward(ctx, y, &c->gcn, x, g, &p->gcn);
+    case RG_CONV_SAGE: return rg_sage_forward(ctx, y, &c->sage, x, g, &p->sage);
+    case RG_CONV_GAT: return rg_gat_forward(ctx, y, &c->gat, x, g, &p->gat, &s->gat);
+    }
+    return RG_OK;
+}
+
+static rg_status rg__conv_backward(rg_ctx *ctx, rg_tensor dx, rg_tensor dedge, const rg__conv *grad, rg_tensor dy,
+                                   rg_tensor x, const rg_graph *g, rg_tensor edge, rg__conv_cache *c,
+                                   const rg__conv *p, const rg__conv_spec *s) {
+    switch (s->kind) {
+    case RG_CONV_GEN:
+        return rg_gen_backward(ctx, dx, dedge, &grad->gen, dy, x, g, edge, &c->gen, &p->gen, &s->gen, RG_MODE_TRAIN);
+    case RG_CONV_GCN: return rg_gcn_backward(ctx, dx, &grad->gcn, dy, x, g, &c->gcn, &p->gcn);
+    case RG_CONV_SAGE: return rg_sage_backward(ctx, dx, &grad->sage, dy, x, g, &c->sage, &p->sage);
+    case RG_CONV_GAT: return rg_gat_backward(ctx, dx, &grad->gat, dy, x, g, &c->gat, &p->gat, &s->gat);
+    }
+    return RG_OK;
+}
+
+/* The function of a pre-activation block, f(z) = Conv(Dropout(ReLU(Norm(z)))) ("res+"). */
+typedef struct rg__unit {
+    rg_norm norm;
+    rg__conv conv;
+} rg__unit;
+typedef struct rg__unit_cache {
+    rg_norm_cache norm;
+    rg_tensor normed;  /* (N, W) Norm(z): ReLU's input */
+    rg_tensor act;     /* (N, W) Dropout(ReLU(.)): the conv's input */
+    rg__conv_cache conv;
+} rg__unit_cache;
+
+/* DEQ's f (the paper's eqs. 12-15): Z1 = Conv1(Z); Z2 = Norm1(Z1 + X);
+   Z3 = Conv2(Dropout(ReLU(Z2))); f = Norm2(ReLU(Z3 + Z1)). */
+typedef struct rg__deq {
+    rg__conv conv1, conv2;
+    rg_norm norm1, norm2;
+} rg__deq;
+typedef struct rg__deq_cache {
+    rg__conv_cache c1, c2;
+    rg_norm_cache n1, n2;
+    rg_tensor zp, s1, zpp, act, t, r; /* (N, D): Z1, Z1 + X, Z2, Dropout(ReLU(Z2)), Z3 + Z1, ReLU(t) */
+    rg_tensor dx;                     /* (N, D) dL/dX, the injection's gradient */
+} rg__deq_cache;
+
+/* Parameters of a model, bound once to the values and once to the gradients. */
+typedef struct rg__parts {
+    rg_linear enc, edge_enc, head;
+    rg_norm head_norm;
+    rg__unit *units;   /* n_units of them */
+    rg__deq deq;
+} rg__parts;
+
+/* Broyden's buffers, each (N, D), and its low-rank inverse Jacobian (m, N * D) twice. */
+typedef struct rg__broyden_ws {
+    rg_tensor fx, gx, dx, dg, vt, u, best, us, vts;
+} rg__broyden_ws;
+
+struct rg_model {
+    rg_ctx *ctx;
+    rg_config cfg;
+    rg__conv_spec spec;
+    int64_t width;             /* W, the width of one conv */
+    int64_t groups;            /* C of the state's layout (1 unless rev / wt-rev) */
+    int64_t n_units;
+    int64_t n_params, n_buffers;
+    rg_tensor params, grads, adam_m, adam_v, buffers;
+    rg_tensor junk_grads;      /* DEQ: parameter gradients of the solver's vector-Jacobian products, discarded */
+    rg_param_name *names;
+    int64_t n_names;
+    rg__parts p, g, junk;
+    int has_edges;
+    int64_t deq_conv1_begin, deq_conv1_end; /* DEQ: conv1's range in the parameter block */
+    /* workspace, sized for exactly ws_nodes x ws_edges */
+    int64_t ws_nodes, ws_edges;
+    int ws_ready;
+    rg_tensor state, dstate;   /* (N, D) group-major hidden state and its gradient */
+    rg_tensor nm, dnm, tmp;    /* (N, D) node-major: encoder output / head input, gradients */
+    rg_tensor head_normed, head_act;
+    rg_norm_cache head_cache;
+    rg_tensor edge_emb, dedge; /* (E, W) */
+    rg_tensor z, f, dz, dact;  /* (N, W) */
+    rg__unit_cache *caches;
+    int64_t n_caches;
+    rg_tensor stored;          /* (S, N * D) stored states */
+    int64_t n_stored;
+    rg_tensor seg;             /* RES_CKPT: (s, N * D) inputs of one segment's layers */
+    int64_t seg_len;
+    rg__deq_cache dc;
+    rg__broyden_ws bw;
+    rg_tensor ubuf;            /* DEQ backward unknown (N, D) */
+    /* the last forward */
+    const rg_graph *graph;
+    rg_tensor x;
+    uint64_t seed;
+    rg_mode mode;
+    int backward_done;         /* backward consumed this forward (reversible blocks rebuild inputs in place) */
+    rg_deq_stats deq_stats;
+};
+
+/* ---- config ---- */
+
+RGDEF rg_config rg_config_default(void) {
+    rg_config c;
+    memset(&c, 0, sizeof c);
+    c.arch = RG_ARCH_REV;
+    c.conv = RG_CONV_GEN;
+    c.aggr = RG_AGGR_SOFTMAX;
+    c.norm = RG_NORM_LAYER;
+    c.layers = 3;
+    c.hidden = 64;
+    c.groups = 2;
+    c.heads = 1;
+    c.deq_tol = 1e-4;
+    c.deq_memory = 5;
+    c.deq_max_iter = 0;
+    return c;
+}
+
+static const char *const rg__arch_names[] = {"res", "res-ckpt", "rev", "wt-res", "wt-rev", "deq"};
+static const char *const rg__conv_names[] = {"gen", "gcn", "sage", "gat"};
+static const char *const rg__aggr_names[] = {"sum", "mean", "max", "softmax", "power", "gcn"};
+static const char *const rg__norm_names[] = {"none", "layer", "batch"};
+
+static rg_status rg__parse(const char *s, const char *const *names, int n, int *out, const char *what) {
+    int i;
+    RG__CHECK_ARG(s != NULL, "%s: NULL name", what);
+    for (i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) { *out = i; return RG_OK; }
+    return RG__FAIL(RG_ERR_ARG, "unknown %s '%s'", what, s);
+}
+
+RGDEF const char *rg_arch_name(rg_arch a) { return (unsigned)a < 6 ? rg__arch_names[a] : "?"; }
+RGDEF const char *rg_conv_name(rg_conv_kind c) { return (unsigned)c < 4 ? rg__conv_names[c] : "?"; }
+RGDEF const char *rg_aggr_name(rg_aggr a) { return (unsigned)a < 6 ? rg__aggr_names[a] : "?"; }
+RGDEF const char *rg_norm_name(rg_norm_kind n) { return (unsigned)n < 3 ? rg__norm_names[n] : "?"; }
+RGDEF rg_status rg_arch_parse(const char *s, rg_arch *out) {
+    int v = 0;
+    RG__TRY(rg__parse(s, rg__arch_names, 6, &v, "architecture"));
+    *out = (rg_arch)v;
+    return RG_OK;
+}
+RGDEF rg_status rg_conv_parse(const char *s, rg_conv_kind *out) {
+    int v = 0;
+    RG__TRY(rg__parse(s, rg__conv_names, 4, &v, "convolution"));
+    *out = (rg_conv_kind)v;
+    return RG_OK;
+}
+RGDEF rg_status rg_aggr_parse(const char *s, rg_aggr *out) {
+    int v = 0;
+    RG__TRY(rg__parse(s, rg__aggr_names, 5, &v, "aggregator")); /* "gcn" is internal */
+    *out = (rg_aggr)v;
+    return RG_OK;
+}
+RGDEF rg_status rg_norm_parse(const char *s, rg_norm_kind *out) {
+    int v = 0;
+    RG__TRY(rg__parse(s, rg__norm_names, 3, &v, "norm"));
+    *out = (rg_norm_kind)v;
+    return RG_OK;
+}
+
+static int rg__is_rev(rg_arch a) { return a == RG_ARCH_REV || a == RG_ARCH_WT_REV; }
+
+RGDEF rg_status rg_config_check(const rg_config *c) {
+    int64_t width;
+    RG__CHECK_ARG(c != NULL, "config: NULL");
+    RG__CHECK_ARG((unsigned)c->arch < 6, "config: unknown architecture %d", (int)c->arch);
+    RG__CHECK_ARG((unsigned)c->conv < 4, "config: unknown convolution %d", (int)c->conv);
+    RG__CHECK_ARG((unsigned)c->norm < 3, "config: unknown norm %d", (int)c->norm);
+    RG__CHECK_ARG(c->layers >= 1, "config: layers = %lld, need at least 1", (long long)c->layers);
+    RG__CHECK_ARG(c->hidden >= 1, "config: hidden = %lld, need at least 1", (long long)c->hidden);
+    RG__CHECK_ARG(c->in_dim >= 1, "config: in_dim = %lld, need at least 1", (long long)c->in_dim);
+    RG__CHECK_ARG(c->out_dim >= 1, "config: out_dim = %lld, need at least 1", (long long)c->out_dim);
+    RG__CHECK_ARG(c->edge_dim >= 0, "config: edge_dim = %lld is negative", (long long)c->edge_dim);
+    RG__CHECK_ARG(c->dropout >= 0 && c->dropout < 1, "config: dropout = %g is not in [0, 1)", c->dropout);
+    if (rg__is_rev(c->arch)) {
+        RG__CHECK_ARG(c->groups >= 2, "config: %s needs groups >= 2, got %lld", rg_arch_name(c->arch),
+                      (long long)c->groups);
+        RG__CHECK_ARG(c->hidden % c->groups == 0, "config: groups = %lld does not divide hidden = %lld",
+                      (long long)c->groups, (long long)c->hidden);
+    } else {
+        RG__CHECK_ARG(c->groups <= 1, "config: groups = %lld, but %s has no groups (use rev or wt-rev)",
+                      (long long)c->groups, rg_arch_name(c->arch));
+    }
+    width = rg__is_rev(c->arch) ? c->hidden / c->groups : c->hidden;
+    if (c->conv == RG_CONV_GEN)
+        RG__CHECK_ARG(c->aggr <= RG_AGGR_POWER, "config: aggregator %s is not a GEN aggregator", rg_aggr_name(c->aggr));
+    if (c->conv == RG_CONV_GAT)
+        RG__CHECK_ARG(c->heads >= 1 && width % c->heads == 0, "config: heads = %lld does not divide the conv width %lld",
+                      (long long)c->heads, (long long)width);
+    if (c->arch == RG_ARCH_DEQ) {
+        RG__CHECK_ARG(c->deq_memory >= 1, "config: deq_memory = %d, need at least 1", c->deq_memory);
+        RG__CHECK_ARG(c->deq_tol > 0, "config: deq_tol = %g, need > 0", c->deq_tol);
+        RG__CHECK_ARG(c->deq_max_iter >= 0, "config: deq_max_iter = %d is negative", c->deq_max_iter);
+    }
+    RG__CHECK_ARG(!c->store_activations || c->arch == RG_ARCH_REV, "config: store_activations is for rev only");
+    return RG_OK;
+}
+
+/* ---- parameters ---- */
+
+static int64_t rg__n_units(const rg_config *c) {
+    switch (c->arch) {
+    case RG_ARCH_RES: case RG_ARCH_RES_CKPT: return c->layers;
+    case RG_ARCH_REV: return c->layers * c->groups;
+    case RG_ARCH_WT_RES: return 1;
+    case RG_ARCH_WT_REV: return c->groups;
+    case RG_ARCH_DEQ: return 0;
+    }
+    return 0;
+}
+
+/* the parameter set of block `layer`, group `group` */
+static int64_t rg__unit_index(const rg_model *m, int64_t layer, int64_t group) {
+    switch (m->cfg.arch) {
+    case RG_ARCH_RES: case RG_ARCH_RES_CKPT: return layer;
+    case RG_ARCH_REV: return layer * m->groups + group;
+    case RG_ARCH_WT_REV: return group;
+    default: return 0;
+    }
+}
+
+static void rg__model_bind(rg_model *m, rg__parts *p, rg_binder *b) {
+    const rg_config *c = &m->cfg;
+    int64_t k;
+    rg_linear_bind(&p->enc, b, c->in_dim, c->hidden, 1, "encoder.");
+    if (m->has_edges) rg_linear_bind(&p->edge_enc, b, c->edge_dim, m->width, 1, "edge_encoder.");
+    for (k = 0; k < m->n_units; k++) {
+        snprintf(b->prefix, sizeof b->prefix, "blocks.%lld.", (long long)k);
+        rg_norm_bind(&p->units[k].norm, b, c->norm, m->width, "norm.");
+        rg__conv_bind(&p->units[k].conv, b, &m->spec, "conv.");
+    }
+    b->prefix[0] = '\0';
+    if (c->arch == RG_ARCH_DEQ) {
+        m->deq_conv1_begin = b->n_params;
+        rg__conv_bind(&p->deq.conv1, b, &m->spec, "deq.conv1.");
+        m->deq_conv1_end = b->n_params;
+        rg_norm_bind(&p->deq.norm1, b, c->norm, m->width, "deq.norm1.");
+        rg__conv_bind(&p->deq.conv2, b, &m->spec, "deq.conv2.");
+        rg_norm_bind(&p->deq.norm2, b, c->norm, m->width, "deq.norm2.");
+    }
+    rg_norm_bind(&p->head_norm, b, c->norm, c->hidden, "head_norm.");
+    rg_linear_bind(&p->head, b, c->hidden, c->out_dim, 1, "head.");
+}
+
+static rg_status rg__model_init_params(rg_model *m) {
+    rg_ctx *ctx = m->ctx;
+    uint64_t seed = ctx->seed;
+    int64_t k;
+    rg_status st = RG_OK;
+    ctx->seed = m->cfg.seed; /* initialisation draws from the config's seed */
+    st = rg_linear_init(ctx, &m->p.enc, 1);
+    if (st == RG_OK && m->has_edges) st = rg_linear_init(ctx, &m->p.edge_enc, 3);
+    for (k = 0; st == RG_OK && k < m->n_units; k++) {
+        st = rg_norm_init(ctx, &m->p.units[k].norm);
+        if (st == RG_OK) st = rg__conv_init(ctx, &m->p.units[k].conv, &m->spec, 1000 + 32 * (uint64_t)k);
+    }
+    if (st == RG_OK && m->cfg.arch == RG_ARCH_DEQ) {
+        st = rg__conv_init(ctx, &m->p.deq.conv1, &m->spec, 100);
+        /* a small z-path makes f a contraction at initialisation, so Broyden starts in its
+           basin (DEQ practice); training is free to grow it */
+        if (st == RG_OK) {
+            rg_real *w = m->params.data + m->deq_conv1_begin;
+            int64_t count = m->deq_conv1_end - m->deq_conv1_begin;
+            ctx->ops->axpby(ctx, count, (rg_real)RG__DEQ_INIT_SCALE, w, 0, w);
+            st = rg_ctx_take_status(ctx);
+        }
+        if (st == RG_OK) st = rg__conv_init(ctx, &m->p.deq.conv2, &m->spec, 132);
+        if (st == RG_OK) st = rg_norm_init(ctx, &m->p.deq.norm1);
+        if (st == RG_OK) st = rg_norm_init(ctx, &m->p.deq.norm2);
+    }
+    if (st == RG_OK) st = rg_norm_init(ctx, &m->p.head_norm);
+    if (st == RG_OK) st = rg_linear_init(ctx, &m->p.head, 5);
+    ctx->seed = seed;
+    return st;
+}
+
+/* ---- workspace ---- */
+
+static rg_status rg__unit_cache_alloc(rg_model *m, rg__unit_cache *c, int64_t n, int64_t e) {
+    rg_ctx *ctx = m->ctx;
+    memset(c, 0, sizeof *c);
+    RG__TRY(rg_norm_cache_alloc(ctx, &c->norm, m->cfg.norm, n, m->width));
+    RG__TRY(rg_tensor_alloc(ctx, &c->normed, n, m->width));
+    RG__TRY(rg_tensor_alloc(ctx, &c->act, n, m->width));
+    return rg__conv_cache_alloc(ctx, &c->conv, &m->spec, n, e);
+}
+
+static void rg__unit_cache_free(rg_model *m, rg__unit_cache *c) {
+    rg_norm_cache_free(m->ctx, &c->norm);
+    rg_tensor_free(m->ctx, &c->normed);
+    rg_tensor_free(m->ctx, &c->act);
+    rg__conv_cache_free(m->ctx, &c->conv, &m->spec);
+}
+
+static void rg__workspace_free(rg_model *m) {
+    rg_ctx *ctx = m->ctx;
+    int64_t k;
+    rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->head_normed, &m->head_act,
+                          &m->edge_emb, &m->dedge, &m->z, &m->f, &m->dz, &m->dact, &m->stored, &m->seg,
+                          &m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx,
+                          &m->bw.fx, &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->bw.us, &m->bw.vts,
+                          &m->ubuf};
+    for (k = 0; k < (int64_t)(sizeof dense / sizeof dense[0]); k++) rg_tensor_free(ctx, dense[k]);
+    rg_norm_cache_free(ctx, &m->head_cache);
+    if (m->caches) {
+        for (k = 0; k < m->n_caches; k++) rg__unit_cache_free(m, &m->caches[k]);
+        REVGNN_FREE(ctx, m->caches);
+        m->caches = NULL;
+    }
+    if (m->cfg.arch == RG_ARCH_DEQ && m->ws_ready) {
+        rg__conv_cache_free(ctx, &m->dc.c1, &m->spec);
+        rg__conv_cache_free(ctx, &m->dc.c2, &m->spec);
+        rg_norm_cache_free(ctx, &m->dc.n1);
+        rg_norm_cache_free(ctx, &m->dc.n2);
+    }
+    m->n_caches = 0;
+    m->ws_ready = 0;
+    m->ws_nodes = m->ws_edges = 0;
+}
+
+static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
+    rg_ctx *ctx = m->ctx;
+    const rg_config *c = &m->cfg;
+    int64_t D = c->hidden, W = m->width, k;
+    m->ws_ready = 1; /* from here on, a failure frees what was made */
+    m->ws_nodes = n;
+    m->ws_edges = e;
+    RG__TRY(rg_tensor_alloc(ctx, &m->state, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->dstate, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->nm, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->dnm, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->tmp, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->head_normed, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->head_act, n, D));
+    RG__TRY(rg_norm_cache_alloc(ctx, &m->head_cache, c->norm, n, D));
+    if (m->has_edges) {
+        RG__TRY(rg_tensor_alloc(ctx, &m->edge_emb, e, W));
+        RG__TRY(rg_tensor_alloc(ctx, &m->dedge, e, W));
+    }
+    if (c->arch == RG_ARCH_DEQ) {
+        int64_t mem = c->deq_memory;
+        rg_tensor *nd[] = {&m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx, &m->bw.fx,
+                           &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->ubuf};
+        for (k = 0; k < (int64_t)(sizeof nd / sizeof nd[0]); k++) RG__TRY(rg_tensor_alloc(ctx, nd[k], n, D));
+        RG__TRY(rg_tensor_alloc(ctx, &m->bw.us, mem, n * D));
+        RG__TRY(rg_tensor_alloc(ctx, &m->bw.vts, mem, n * D));
+        RG__TRY(rg__conv_cache_alloc(ctx, &m->dc.c1, &m->spec, n, e));
+        RG__TRY(rg__conv_cache_alloc(ctx, &m->dc.c2, &m->spec, n, e));
+        RG__TRY(rg_norm_cache_alloc(ctx, &m->dc.n1, c->norm, n, D));
+        RG__TRY(rg_norm_cache_alloc(ctx, &m->dc.n2, c->norm, n, D));
+        return RG_OK;
+    }
+    RG__TRY(rg_tensor_alloc(ctx, &m->z, n, W));
+    RG__TRY(rg_tensor_alloc(ctx, &m->f, n, W));
+    RG__TRY(rg_tensor_alloc(ctx, &m->dz, n, W));
+    RG__TRY(rg_tensor_alloc(ctx, &m->dact, n, W));
+    /* stored states and unit caches: what makes memory grow with depth, or not */
+    switch (c->arch) {
+    case RG_ARCH_RES: case RG_ARCH_WT_RES:
+        m->n_stored = c->layers;
+        m->n_caches = c->layers;
+        break;
+    case RG_ARCH_RES_CKPT:
+        m->seg_len = (int64_t)ceil(sqrt((double)c->layers));
+        m->n_stored = (c->layers + m->seg_len - 1) / m->seg_len;
+        m->n_caches = m->seg_len;
+        RG__TRY(rg_tensor_alloc(ctx, &m->seg, m->seg_len, n * D));
+        break;
+    default:
+        m->n_stored = c->store_activations ? c->layers : 0;
+        m->n_caches = 1;
+        break;
+    }
+    if (m->n_stored) RG__TRY(rg_tensor_alloc(ctx, &m->stored, m->n_stored, n * D));
+    m->caches = (rg__unit_cache *)REVGNN_MALLOC(ctx, (size_t)m->n_caches * sizeof(rg__unit_cache));
+    if (!m->caches) return RG__FAIL(RG_ERR_OOM, "model: out of host memory for %lld caches", (long long)m->n_caches);
+    memset(m->caches, 0, (size_t)m->n_caches * sizeof(rg__unit_cache));
+    for (k = 0; k < m->n_caches; k++) RG__TRY(rg__unit_cache_alloc(m, &m->caches[k], n, e));
+    return RG_OK;
+}
+
+RGDEF rg_status rg_model_reserve(rg_model *m, int64_t n_nodes, int64_t n_edges) {
+    rg_status st;
+    RG__CHECK_ARG(m != NULL, "rg_model_reserve: NULL model");
+    RG__CHECK_ARG(n_nodes > 0 && n_edges >= 0, "rg_model_reserve: %lld nodes, %lld edges", (long long)n_nodes,
+                  (long long)n_edges);
+    if (m->ws_ready && m->ws_nodes == n_nodes && m->ws_edges == n_edges) return RG_OK;
+    rg__workspace_free(m);
+    st = rg__workspace_alloc(m, n_nodes, n_edges);
+    if (st != RG_OK) rg__workspace_free(m);
+    return st;
+}
+
+/* ---- create / destroy ---- */
+
+static void rg__model_free(rg_model *m) {
+    rg_ctx *ctx = m->ctx;
+    rg__workspace_free(m);
+    rg_tensor_free(ctx, &m->params);
+    rg_tensor_free(ctx, &m->grads);
+    rg_tensor_free(ctx, &m->adam_m);
+    rg_tensor_free(ctx, &m->adam_v);
+    rg_tensor_free(ctx, &m->buffers);
+    rg_tensor_free(ctx, &m->junk_grads);
+    REVGNN_FREE(ctx, m->p.units);
+    REVGNN_FREE(ctx, m->g.units);
+    REVGNN_FREE(ctx, m->junk.units);
+    REVGNN_FREE(ctx, m->names);
+    REVGNN_FREE(ctx, m);
+}
+
+/* Everything but the parameter values: the allocation path the memory plan replays. */
+static rg_status rg__model_make(rg_ctx *ctx, const rg_config *cfg, rg_model **out) {
+    rg_model *m;
+    rg_binder b;
+    size_t units_bytes;
+    rg_status st;
+    *out = NULL;
+    RG__TRY(rg_config_check(cfg));
+    m = (rg_model *)REVGNN_MALLOC(ctx, sizeof(rg_model));
+    if (!m) return RG__FAIL(RG_ERR_OOM, "model: out of host memory");
+    memset(m, 0, sizeof *m);
+    m->ctx = ctx;
+    m->cfg = *cfg;
+    if (!rg__is_rev(cfg->arch)) m->cfg.groups = 1;
+    m->groups = m->cfg.groups;
+    m->width = cfg->hidden / m->groups;
+    m->has_edges = cfg->conv == RG_CONV_GEN && cfg->edge_dim > 0;
+    m->n_units = rg__n_units(cfg);
+    m->spec.kind = cfg->conv;
+    m->spec.width = m->width;
+    m->spec.gen = rg_gen_config_default(m->width);
+    m->spec.gen.aggr = cfg->aggr;
+    m->spec.gen.learn_t = cfg->aggr == RG_AGGR_SOFTMAX;
+    m->spec.gen.learn_p = cfg->aggr == RG_AGGR_POWER;
+    m->spec.gen.msg_norm = cfg->msg_norm;
+    m->spec.gen.learn_msg_scale = cfg->msg_norm;
+    m->spec.gen.mlp_norm = cfg->norm;
+    m->spec.gen.edge_dim = m->has_edges ? m->width : 0;
+    m->spec.gat.in = m->width;
+    m->spec.gat.heads = cfg->heads;
+    m->spec.gat.head_dim = m->width / (cfg->heads > 0 ? cfg->heads : 1);
+    m->spec.gat.concat = 1;
+    units_bytes = (size_t)(m->n_units > 0 ? m->n_units : 1) * sizeof(rg__unit);
+    m->p.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
+    m->g.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
+    m->junk.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
+    if (!m->p.units || !m->g.units || !m->junk.units) {
+        rg__model_free(m);
+        return RG__FAIL(RG_ERR_OOM, "model: out of host memory for %lld layers", (long long)m->n_units);
+    }
+    /* sizing pass, then the named binding of values and buffers, then the gradients */
+    b = rg_binder_make(NULL, NULL);
+    rg__model_bind(m, &m->p, &b);
+    m->n_params = b.n_params;
+    m->n_buffers = b.n_buffers;
+    m->n_names = b.n_names;
+    m->names = (rg_param_name *)REVGNN_MALLOC(ctx, (size_t)m->n_names * sizeof(rg_param_name) + 1);
+    if (!m->names) { rg__model_free(m); return RG__FAIL(RG_ERR_OOM, "model: out of host memory for names"); }
+    st = rg_tensor_alloc(ctx, &m->params, 1, m->n_params);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->grads, 1, m->n_params);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->adam_m, 1, m->n_params);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->adam_v, 1, m->n_params);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->buffers, 1, m->n_buffers);
+    if (st == RG_OK && cfg->arch == RG_ARCH_DEQ) st = rg_tensor_alloc(ctx, &m->junk_grads, 1, m->n_params);
+    if (st != RG_OK) { rg__model_free(m); return st; }
+    b = rg_binder_make(m->params.data, m->buffers.data);
+    b.names = m->names;
+    b.cap_names = m->n_names;
+    rg__model_bind(m, &m->p, &b);
+    b = rg_binder_make(m->grads.data, NULL);
+    rg__model_bind(m, &m->g, &b);
+    b = rg_binder_make(m->junk_grads.data, NULL);
+    rg__model_bind(m, &m->junk, &b);
+    *out = m;
+    return RG_OK;
+}
+
+RGDEF rg_status rg_model_create(rg_ctx *ctx, const rg_config *cfg, rg_model **out) {
+    rg_model *m;
+    rg_status st;
+    RG__CHECK_ARG(ctx && cfg && out, "rg_model_create: NULL argument");
+    RG__TRY(rg__model_make(ctx, cfg, &m));
+    st = rg__model_init_params(m);
+    if (st == RG_OK) st = rg_tensor_fill(ctx, m->grads, 0);
+    if (st == RG_OK) st = rg_tensor_fill(ctx, m->adam_m, 0);
+    if (st == RG_OK) st = rg_tensor_fill(ctx, m->adam_v, 0);
+    if (st != RG_OK) { rg__model_free(m); return st; }
+    *out = m;
+    return RG_OK;
+}
+
+RGDEF void rg_model_destroy(rg_model *m) {
+    if (m) rg__model_free(m);
+}
+
+RGDEF const rg_config *rg_model_config(const rg_model *m) { return &m->cfg; }
+RGDEF int64_t rg_model_num_params(const rg_model *m) { return m->n_params; }
+RGDEF const rg_param_name *rg_model_params(const rg_model *m, int64_t *count) {
+    *count = m->n_names;
+    return m->names;
+}
+RGDEF rg_tensor rg_model_param_block(const rg_model *m) { return m->params; }
+RGDEF rg_tensor rg_model_grad_block(const rg_model *m) { return m->grads; }
+RGDEF rg_tensor rg_model_adam_m_block(const rg_model *m) { return m->adam_m; }
+RGDEF rg_tensor rg_model_adam_v_block(const rg_model *m) { return m->adam_v; }
+RGDEF rg_tensor rg_model_buffer_block(const rg_model *m) { return m->buffers; }
+RGDEF rg_deq_stats rg_model_deq_stats(const rg_model *m) { return m->deq_stats; }
+RGDEF rg_tensor rg_model_state(const rg_model *m) { return m->state; }
+RGDEF rg_status rg_model_zero_grad(rg_model *m) { return rg_tensor_fill(m->ctx, m->grads, 0); }
+RGDEF rg_status rg_model_adam_step(rg_model *m, rg_adam *opt) {
+    return rg_adam_step(m->ctx, opt, m->params, m->grads, m->adam_m, m->adam_v);
+}
+
+/* ---- the pre-activation unit ---- */
+
+static rg_status rg__unit_forward(rg_model *m, rg_tensor y, rg__unit_cache *c, rg_tensor z, const rg__unit *u,
+                                  rg_mode mode, uint64_t stream) {
+    rg_ctx *ctx = m->ctx;
+    RG__TRY(rg_norm_forward(ctx, c->normed, &c->norm, z, &u->norm, mode));
+    RG__TRY(rg_relu_forward(ctx, c->act, c->normed));
+    if (mode != RG_MODE_EVAL) RG__TRY(rg_dropout_forward(ctx, c->act, c->act, m->cfg.dropout, m->seed, stream));
+    return rg__conv_forward(ctx, y, &c->conv, c->act, m->graph, m->edge_emb, &u->conv, &m->spec, mode);
+}
+
+/* dz = J_f(z)^T dy; the unit's parameter gradients +=; dedge += */
+static rg_status rg__unit_backward(rg_model *m, rg_tensor dz, rg_tensor dy, rg_tensor z, rg__unit_cache *c,
+                                   const rg__unit *u, const rg__unit *gu, uint64_t stream) {
+    rg_ctx *ctx = m->ctx;
+    RG__TRY(rg__conv_backward(ctx, m->dact, m->dedge, &gu->conv, dy, c->act, m->graph, m->edge_emb, &c->conv,
+                              &u->conv, &m->spec));
+    RG__TRY(rg_dropout_backward(ctx, m->dact, m->dact, m->cfg.dropout, m->seed, stream));
+    RG__TRY(rg_relu_backward(ctx, m->dact, m->dact, c->normed));
+    return rg_norm_backward(ctx, dz, &gu->norm, m->dact, z, &c->norm, &u->norm, RG_MODE_TRAIN);
+}
+
+/* ---- residual blocks ---- */
+
+static rg_tensor rg__slice(rg_tensor block, int64_t i, int64_t rows, int64_t cols) {
+    return rg_tensor_view(block.data + i * rows * cols, rows, cols);
+}
+
+static rg_status rg__axpy(rg_ctx *ctx, rg_tensor y, rg_real a, rg_tensor x) {
+    ctx->ops->axpby(ctx, rg_tensor_numel(x), a, x.data, 1, y.data);
+    return rg_ctx_take_status(ctx);
+}
+
+static rg_status rg__res_forward(rg_model *m, int64_t N, rg_mode mode) {
+    const rg_config *c = &m->cfg;
+    int64_t l, D = c->hidden;
+    int store = mode == RG_MODE_TRAIN && c->arch != RG_ARCH_RES_CKPT;
+    for (l = 0; l < c->layers; l++) {
+        rg_tensor x = rg_tensor_view(m->state.data, N, D), f = rg_tensor_view(m->f.data, N, D);
+        rg__unit_cache *cache = &m->caches[store ? l : 0];
+        if (store) {
+            /* this layer's input, for its backward */
+            x = rg__slice(m->stored, l, N, D);
+            RG__TRY(rg_tensor_copy(m->ctx, x, rg_tensor_view(m->state.data, N, D)));
+        } else if (mode == RG_MODE_TRAIN && l % m->seg_len == 0) {
+            RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->stored, l / m->seg_len, N, D), x));
+        }
+        RG__TRY(rg__unit_forward(m, f, cache, x, &m->p.units[rg__unit_index(m, l, 0)], mode, 0));
+        RG__TRY(rg__axpy(m->ctx, rg_tensor_view(m->state.data, N, D), 1, f));
+    }
+    return RG_OK;
+}
+
+/* dstate: dL/d(output) in, dL/d(input) out */
+static rg_status rg__res_backward_layers(rg_model *m, int64_t N, int64_t l0, int64_t l1, rg_tensor inputs, int64_t first) {
+    int64_t l, D = m->cfg.hidden;
+    rg_tensor ds = rg_tensor_view(m->dstate.data, N, D), dz = rg_tensor_view(m->dz.data, N, D);
+    for (l = l1 - 1; l >= l0; l--) {
+        int64_t k = rg__unit_index(m, l, 0);
+        RG__TRY(rg__unit_backward(m, dz, ds, rg__slice(inputs, l - first, N, D), &m->caches[l - first], &m->p.units[k],
+                                  &m->g.units[k], 0));
+        RG__TRY(rg__axpy(m->ctx, ds, 1, dz)); /* the skip connection's identity */
+    }
+    return RG_OK;
+}
+
+static rg_status rg__res_backward(rg_model *m, int64_t N) {
+    const rg_config *c = &m->cfg;
+    int64_t seg, D = c->hidden;
+    if (c->arch != RG_ARCH_RES_CKPT) return rg__res_backward_layers(m, N, 0, c->layers, m->stored, 0);
+    /* recompute each segment from its checkpoint with full caches, then backpropagate it */
+    for (seg = m->n_stored - 1; seg >= 0; seg--) {
+        int64_t l0 = seg * m->seg_len, l1 = l0 + m->seg_len < c->layers ? l0 + m->seg_len : c->layers, l;
+        RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->seg, 0, N, D), rg__slice(m->stored, seg, N, D)));
+        for (l = l0; l < l1; l++) {
+            rg_tensor x = rg__slice(m->seg, l - l0, N, D), f = rg_tensor_view(m->f.data, N, D);
+            RG__TRY(rg__unit_forward(m, f, &m->caches[l - l0], x, &m->p.units[rg__unit_index(m, l, 0)],
+                                     RG_MODE_RECOMPUTE, 0));
+            if (l + 1 < l1) {
+                rg_tensor next = rg__slice(m->seg, l + 1 - l0, N, D);
+                RG__TRY(rg_tensor_copy(m->ctx, next, x));
+                RG__TRY(rg__axpy(m->ctx, next, 1, f));
+            }
+        }
+        RG__TRY(rg__res_backward_layers(m, N, l0, l1, m->seg, l0));
+    }
+    return RG_OK;
+}
+
+/* ---- grouped reversible blocks (DESIGN.md section 6) ---- */
+
+static rg_tensor rg__group(rg_tensor block, int64_t g, int64_t N, int64_t W) {
+    return rg_tensor_view(block.data + g * N * W, N, W);
+}
+
+/* z = X_2 + ... + X_C (0-based: groups 1..C-1) */
+static rg_status rg__rev_sum_rest(rg_model *m, rg_tensor z, rg_tensor state, int64_t N) {
+    int64_t j, W = m->width;
+    RG__TRY(rg_tensor_copy(m->ctx, z, rg__group(state, 1, N, W)));
+    for (j = 2; j < m->groups; j++) RG__TRY(rg__axpy(m->ctx, z, 1, rg__group(state, j, N, W)));
+    return RG_OK;
+}
+
+static rg_status rg__rev_forward(rg_model *m, int64_t N, rg_mode mode) {
+    int64_t l, i, C = m->groups, W = m->width, D = m->cfg.hidden;
+    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
+    rg_tensor state = rg_tensor_view(m->state.data, N, D);
+    for (l = 0; l < m->cfg.layers; l++) {
+        if (m->n_stored && mode == RG_MODE_TRAIN)
+            RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->stored, l, N, D), state));
+        RG__TRY(rg__rev_sum_rest(m, z, state, N));
+        for (i = 0; i < C; i++) {
+            /* Y_i = X_i + f_i(z); z = Y_i, in place */
+            rg_tensor zi = i == 0 ? z : rg__group(state, i - 1, N, W), xi = rg__group(state, i, N, W);
+            RG__TRY(rg__unit_forward(m, f, &m->caches[0], zi, &m->p.units[rg__unit_index(m, l, i)], mode, (uint64_t)i));
+            RG__TRY(rg__axpy(m->ctx, xi, 1, f));
+        }
+    }
+    return RG_OK;
+}
+
+/* For i = C..1: recompute f_i(z_i) once with its cache, reconstruct X_i = Y_i - f_i(z_i) in
+   place, backpropagate: dX_i = dY_i, and J^T dY_i goes to dY_{i-1} (or, for i = 1, to every
+   dX_j, j >= 2). */
+static rg_status rg__rev_backward(rg_model *m, int64_t N) {
+    int64_t l, i, j, C = m->groups, W = m->width, D = m->cfg.hidden;
+    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
+    rg_tensor dz = rg_tensor_view(m->dz.data, N, W);
+    rg_tensor state = rg_tensor_view(m->state.data, N, D), dstate = rg_tensor_view(m->dstate.data, N, D);
+    for (l = m->cfg.layers - 1; l >= 0; l--) {
+        for (i = C - 1; i >= 0; i--) {
+            int64_t k = rg__unit_index(m, l, i);
+            rg_tensor zi = z, xi = rg__group(state, i, N, W);
+            if (i > 0) zi = rg__group(state, i - 1, N, W);
+            else RG__TRY(rg__rev_sum_rest(m, z, state, N));
+            RG__TRY(rg__unit_forward(m, f, &m->caches[0], zi, &m->p.units[k], RG_MODE_RECOMPUTE, (uint64_t)i));
+            if (m->n_stored) /* the oracle: the true input instead of the reconstruction */
+                RG__TRY(rg_tensor_copy(m->ctx, xi, rg__group(rg__slice(m->stored, l, N, D), i, N, W)));
+            else
+                RG__TRY(rg__axpy(m->ctx, xi, -1, f));
+            RG__TRY(rg__unit_backward(m, dz, rg__group(dstate, i, N, W), zi, &m->caches[0], &m->p.units[k],
+                                      &m->g.units[k], (uint64_t)i));
+            if (i > 0) RG__TRY(rg__axpy(m->ctx, rg__group(dstate, i - 1, N, W), 1, dz));
+            else
+                for (j = 1; j < C; j++) RG__TRY(rg__axpy(m->ctx, rg__group(dstate, j, N, W), 1, dz));
+        }
+    }
+    return RG_OK;
+}
+
+/* ---- DEQ ---- */
+
+/* out = f(z, X) with X = m->nm; cache in m->dc */
+static rg_status rg__deq_f(rg_model *m, rg_tensor out, rg_tensor z, int64_t N, rg_mode mode) {
+    rg_ctx *ctx = m->ctx;
+    rg__deq_cache *c = &m->dc;
+    const rg__deq *p = &m->p.deq;
+    int64_t D = m->cfg.hidden;
+    rg_tensor zp = rg_tensor_view(c->zp.data, N, D), s1 = rg_tensor_view(c->s1.data, N, D);
+    rg_tensor zpp = rg_tensor_view(c->zpp.data, N, D), act = rg_tensor_view(c->act.data, N, D);
+    rg_tensor t = rg_tensor_view(c->t.data, N, D), r = rg_tensor_view(c->r.data, N, D);
+    rg_tensor X = rg_tensor_view(m->nm.data, N, D);
+    RG__TRY(rg__conv_forward(ctx, zp, &c->c1, z, m->graph, m->edge_emb, &p->conv1, &m->spec, mode));
+    RG__TRY(rg_tensor_copy(ctx, s1, zp));
+    RG__TRY(rg__axpy(ctx, s1, 1, X));
+    RG__TRY(rg_norm_forward(ctx, zpp, &c->n1, s1, &p->norm1, mode));
+    RG__TRY(rg_relu_forward(ctx, act, zpp));
+    if (mode != RG_MODE_EVAL) RG__TRY(rg_dropout_forward(ctx, act, act, m->cfg.dropout, m->seed, 0));
+    RG__TRY(rg__conv_forward(ctx, t, &c->c2, act, m->graph, m->edge_emb, &p->conv2, &m->spec, mode));
+    RG__TRY(rg__axpy(ctx, t, 1, zp));
+    RG__TRY(rg_relu_forward(ctx, r, t));
+    return rg_norm_forward(ctx, out, &c->n2, r, &p->norm2, mode);
+}
+
+/* After rg__deq_f at z: dz = J_z^T du, dX = J_X^T du; parameter gradients += into grad,
+   edge gradients += into dedge (data NULL: not wanted). Scratch: m->tmp, m->dnm. */
+static rg_status rg__deq_f_backward(rg_model *m, rg_tensor dz, rg_tensor dX, rg_tensor dedge, rg_tensor du,
+                                    rg_tensor z, const rg__deq *grad, int64_t N) {
+    rg_ctx *ctx = m->ctx;
+    rg__deq_cache *c = &m->dc;
+    const rg__deq *p = &m->p.deq;
+    int64_t D = m->cfg.hidden;
+    rg_tensor t1 = rg_tensor_view(m->tmp.data, N, D), t2 = rg_tensor_view(m->dnm.data, N, D);
+    rg_tensor zpp = rg_tensor_view(c->zpp.data, N, D), act = rg_tensor_view(c->act.data, N, D);
+    rg_tensor t = rg_tensor_view(c->t.data, N, D), r = rg_tensor_view(c->r.data, N, D);
+    rg_tensor s1 = rg_tensor_view(c->s1.data, N, D);
+    RG__TRY(rg_norm_backward(ctx, t1, &grad->norm2, du, r, &c->n2, &p->norm2, RG_MODE_TRAIN));
+    RG__TRY(rg_relu_backward(ctx, t1, t1, t)); /* t1 = d(Z3 + Z1) */
+    RG__TRY(rg__conv_backward(ctx, t2, dedge, &grad->conv2, t1, act, m->graph, m->edge_emb, &c->c2, &p->conv2,
+                              &m->spec));
+    RG__TRY(rg_dropout_backward(ctx, t2, t2, m->cfg.dropout, m->seed, 0));
+    RG__TRY(rg_relu_backward(ctx, t2, t2, zpp));
+    RG__TRY(rg_norm_backward(ctx, dX, &grad->norm1, t2, s1, &c->n1, &p->norm1, RG_MODE_TRAIN));
+    RG__TRY(rg__axpy(ctx, t1, 1, dX)); /* dZ1 = d(Z3 + Z1) + d(Z1 + X) */
+    return rg__conv_backward(ctx, dz, dedge, &grad->conv1, t1, z, m->graph, m->edge_emb, &c->c1, &p->conv1, &m->spec);
+}
+
+typedef rg_status (*rg__fixed_map)(rg_model *m, rg_tensor out, rg_tensor in, int64_t N);
+
+static rg_status rg__deq_forward_map(rg_model *m, rg_tensor out, rg_tensor in, int64_t N) {
+    return rg__deq_f(m, out, in, N, m->mode == RG_MODE_EVAL ? RG_MODE_EVAL : RG_MODE_RECOMPUTE);
+}
+
+/* out = J_z^T in + dL/dh (dL/dh in dstate): the implicit backward's fixed-point map. Its
+   parameter and edge gradients are not wanted: they go to the junk block. */
+static rg_status rg__deq_backward_map(rg_model *m, rg_tensor out, rg_tensor in, int64_t N) {
+    int64_t D = m->cfg.hidden;
+    RG__TRY(rg__deq_f_backward(m, out, rg_tensor_view(m->dc.dx.data, N, D), rg_tensor_view(NULL, 0, 0), in,
+                               rg_tensor_view(m->state.data, N, D), &m->junk.deq, N));
+    return rg__axpy(m->ctx, out, 1, rg_tensor_view(m->dstate.data, N, D));
+}
+
+static double rg__norm2(rg_ctx *ctx, rg_tensor x) { return sqrt(ctx->ops->dot(ctx, x.data, x.data, rg_tensor_numel(x))); }
+
+/* Limited-memory Broyden for x = F(x): the inverse Jacobian of g(x) = F(x) - x is kept as
+   -I + sum_k u_k v_k^T over the last m updates (a ring), so memory is O(m N D) whatever the
+   iteration count. Relative residual ||g|| / ||F(x)||. Returns the iterate of lowest residual
+   (below the tolerance, past the iteration cap, or when rounding stalls the solve). */
+static rg_status rg__broyden(rg_model *m, rg__fixed_map F, rg_tensor x, int64_t N, int max_iter, double tol,
+                             int *iters, double *residual) {
+    rg_ctx *ctx = m->ctx;
+    rg__broyden_ws *w = &m->bw;
+    int64_t n = rg_tensor_numel(x), D = m->cfg.hidden;
+    int mem = m->cfg.deq_memory, k, j, used = 0;
+    rg_tensor fx = rg_tensor_view(w->fx.data, N, D), gx = rg_tensor_view(w->gx.data, N, D);
+    rg_tensor dx = rg_tensor_view(w->dx.data, N, D), dg = rg_tensor_view(w->dg.data, N, D);
+    rg_tensor vt = rg_tensor_view(w->vt.data, N, D), u = rg_tensor_view(w->u.data, N, D);
+    rg_tensor best = rg_tensor_view(w->best.data, N, D);
+    double res, best_res;
+#define RG__U(k) rg_tensor_view(w->us.data + (int64_t)(k) * n, N, D)
+#define RG__V(k) rg_tensor_view(w->vts.data + (int64_t)(k) * n, N, D)
+    RG__TRY(F(m, fx, x, N));
+    RG__TRY(rg_tensor_copy(ctx, gx, fx));
+    RG__TRY(rg__axpy(ctx, gx, -1, x));
+    best_res = res = rg__norm2(ctx, gx) / (rg__norm2(ctx, fx) + 1e-30);
+    RG__TRY(rg_tensor_copy(ctx, best, x));
+    RG__TRY(rg_tensor_copy(ctx, dx, gx)); /* first step: -B0 g = g */
+    for (k = 0; k < max_iter && res >= tol; k++) {
+        double denom;
+        RG__TRY(rg__axpy(ctx, x, 1, dx));
+        RG__TRY(F(m, fx, x, N));
+        RG__TRY(rg_tensor_copy(ctx, dg, gx));      /* g_old */
+        RG__TRY(rg_tensor_copy(ctx, gx, fx));
+        RG__TRY(rg__axpy(ctx, gx, -1, x));         /* g_new */
+        ctx->ops->axpby(ctx, n, 1, gx.data, -1, dg.data); /* dg = g_new - g_old */
+        res = rg__norm2(ctx, gx) / (rg__norm2(ctx, fx) + 1e-30);
+        if (!isfinite(res)) { k++; break; }
+        if (res < best_res) {
+            best_res = res;
+            RG__TRY(rg_tensor_copy(ctx, best, x));
+        }
+        if (res < tol) { k++; break; }
+        /* vt = B^T dx = -dx + sum V_j (U_j . dx); u = (dx - B dg) / (vt . dg), B dg = -dg + sum U_j (V_j . dg) */
+        ctx->ops->axpby(ctx, n, -1, dx.data, 0, vt.data);
+        ctx->ops->axpby(ctx, n, 1, dx.data, 0, u.data);
+        RG__TRY(rg__axpy(ctx, u, 1, dg));          /* u = dx + dg (- sum U_j (V_j . dg) below) */
+        for (j = 0; j < used; j++) {
+            double a = ctx->ops->dot(ctx, RG__U(j).data, dx.data, n), b = ctx->ops->dot(ctx, RG__V(j).data, dg.data, n);
+            RG__TRY(rg__axpy(ctx, vt, (rg_real)a, RG__V(j)));
+            RG__TRY(rg__axpy(ctx, u, (rg_real)-b, RG__U(j)));
+        }
+        denom = ctx->ops->dot(ctx, vt.data, dg.data, n);
+        if (denom != 0 && isfinite(denom)) {
+            int slot = (int)(used < mem ? used : k % mem);
+            ctx->ops->axpby(ctx, n, (rg_real)(1.0 / denom), u.data, 0, RG__U(slot).data);
+            RG__TRY(rg_tensor_copy(ctx, RG__V(slot), vt));
+            if (used < mem) used++;
+        }
+        /* next step: -B g = g - sum U_j (V_j . g) */
+        RG__TRY(rg_tensor_copy(ctx, dx, gx));
+        for (j = 0; j < used; j++) {
+            double a = ctx->ops->dot(ctx, RG__V(j).data, gx.data, n);
+            RG__TRY(rg__axpy(ctx, dx, (rg_real)-a, RG__U(j)));
+        }
+    }
+#undef RG__U
+#undef RG__V
+    *iters = k;
+    *residual = best_res;
+    return rg_tensor_copy(ctx, x, best);
+}
+
+static int rg__deq_max_iter(const rg_model *m) {
+    return m->cfg.deq_max_iter > 0 ? m->cfg.deq_max_iter : (int)m->cfg.layers;
+}
+
+static rg_status rg__deq_forward(rg_model *m, int64_t N, rg_mode mode) {
+    int64_t D = m->cfg.hidden;
+    rg_tensor z = rg_tensor_view(m->state.data, N, D);
+    int iters = 0;
+    double res = 0;
+    RG__TRY(rg_tensor_fill(m->ctx, z, 0));
+    RG__TRY(rg__broyden(m, rg__deq_forward_map, z, N, rg__deq_max_iter(m), m->cfg.deq_tol, &iters, &res));
+    m->deq_stats.forward_iters = iters;
+    m->deq_stats.forward_residual = res;
+    m->deq_stats.converged = res < m->cfg.deq_tol;
+    /* one more application at z* fills the caches backward needs (and in TRAIN updates running
+       statistics once per step); it reads X from nm before it writes its output, the head's
+       input, there */
+    return rg__deq_f(m, rg_tensor_view(m->nm.data, N, D), z, N, mode);
+}
+
+/* dstate holds dL/dh; leaves dL/dX in dc.dx */
+static rg_status rg__deq_backward(rg_model *m, int64_t N) {
+    int64_t D = m->cfg.hidden;
+    rg_tensor u = rg_tensor_view(m->ubuf.data, N, D);
+    int iters = 0;
+    double res = 0;
+    RG__TRY(rg_tensor_copy(m->ctx, u, rg_tensor_view(m->dstate.data, N, D)));
+    RG__TRY(rg__broyden(m, rg__deq_backward_map, u, N, rg__deq_max_iter(m), m->cfg.deq_tol, &iters, &res));
+    m->deq_stats.backward_iters = iters;
+    m->deq_stats.backward_residual = res;
+    m->deq_stats.converged = m->deq_stats.converged && res < m->cfg.deq_tol;
+    return rg__deq_f_backward(m, rg_tensor_view(m->bw.fx.data, N, D), rg_tensor_view(m->dc.dx.data, N, D), m->dedge,
+                              u, rg_tensor_view(m->state.data, N, D), &m->g.deq, N);
+}
+
+/* ---- the model ---- */
+
+static rg_status rg__check_inputs(const rg_model *m, const rg_graph *g, rg_tensor x) {
+    const rg_config *c = &m->cfg;
+    RG__CHECK_ARG(g != NULL && g->ctx == m->ctx, "rg_model_forward: the graph is not on the model's device");
+    RG__CHECK_SHAPE("rg_model_forward", "x", x, g->n_nodes, c->in_dim);
+    if (m->has_edges)
+        RG__CHECK_ARG(g->edge_dim == c->edge_dim && g->edge_feat,
+                      "rg_model_forward: the graph has %lld-wide edge features, the model expects %lld",
+                      (long long)g->edge_dim, (long long)c->edge_dim);
+    return RG_OK;
+}
+
+RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, rg_tensor x, rg_mode mode,
+                                 uint64_t seed) {
+    rg_ctx *ctx;
+    int64_t N, E, D;
+    RG__CHECK_ARG(m != NULL, "rg_model_forward: NULL model");
+    RG__CHECK_ARG(mode == RG_MODE_TRAIN || mode == RG_MODE_EVAL, "rg_model_forward: mode must be TRAIN or EVAL");
+    RG__TRY(rg__check_inputs(m, g, x));
+    ctx = m->ctx;
+    N = g->n_nodes;
+    E = g->n_edges;
+    D = m->cfg.hidden;
+    RG__CHECK_SHAPE("rg_model_forward", "out", out, N, m->cfg.out_dim);
+    RG__TRY(rg_model_reserve(m, N, E));
+    m->graph = g;
+    m->x = x;
+    m->seed = seed;
+    m->mode = mode;
+    m->backward_done = 0;
+    memset(&m->deq_stats, 0, sizeof m->deq_stats);
+    if (m->has_edges)
+        RG__TRY(rg_linear_forward(ctx, m->edge_emb, rg_tensor_view(g->edge_feat, E, g->edge_dim), &m->p.edge_enc));
+    RG__TRY(rg_linear_forward(ctx, rg_tensor_view(m->nm.data, N, D), x, &m->p.enc));
+    if (m->cfg.arch == RG_ARCH_DEQ) {
+        RG__TRY(rg__deq_forward(m, N, mode));
+    } else {
+        ctx->ops->regroup(ctx, m->state.data, m->nm.data, m->groups, N, m->width, 1);
+        if (rg__is_rev(m->cfg.arch)) RG__TRY(rg__rev_forward(m, N, mode));
+        else RG__TRY(rg__res_forward(m, N, mode));
+        ctx->ops->regroup(ctx, m->nm.data, m->state.data, m->groups, N, m->width, 0);
+    }
+    /* head: Norm -> ReLU -> Dropout -> Linear */
+    {
+        rg_tensor h = rg_tensor_view(m->nm.data, N, D), hn = rg_tensor_view(m->head_normed.data, N, D);
+        rg_tensor ha = rg_tensor_view(m->head_act.data, N, D);
+        RG__TRY(rg_norm_forward(ctx, hn, &m->head_cache, h, &m->p.head_norm, mode));
+        RG__TRY(rg_relu_forward(ctx, ha, hn));
+        if (mode == RG_MODE_TRAIN) RG__TRY(rg_dropout_forward(ctx, ha, ha, m->cfg.dropout, seed, RG__STREAM_HEAD));
+        RG__TRY(rg_linear_forward(ctx, out, ha, &m->p.head));
+    }
+    return rg_ctx_take_status(ctx);
+}
+
+RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout) {
+    rg_ctx *ctx;
+    int64_t N, E, D;
+    rg_tensor h, hn, ha, dh, dn, dinput;
+    RG__CHECK_ARG(m != NULL && m->graph != NULL, "rg_model_backward: no forward pass to differentiate");
+    RG__CHECK_ARG(m->mode == RG_MODE_TRAIN, "rg_model_backward: the last forward ran in EVAL mode");
+    RG__CHECK_ARG(!m->backward_done, "rg_model_backward: already ran for the last forward (the reversible blocks "
+                                     "rebuilt their inputs in place); run rg_model_forward again");
+    ctx = m->ctx;
+    N = m->graph->n_nodes;
+    E = m->graph->n_edges;
+    D = m->cfg.hidden;
+    RG__CHECK_SHAPE("rg_model_backward", "dout", dout, N, m->cfg.out_dim);
+    h = rg_tensor_view(m->nm.data, N, D);
+    hn = rg_tensor_view(m->head_normed.data, N, D);
+    ha = rg_tensor_view(m->head_act.data, N, D);
+    dh = rg_tensor_view(m->dnm.data, N, D);
+    dn = rg_tensor_view(m->tmp.data, N, D);
+    if (m->has_edges) RG__TRY(rg_tensor_fill(ctx, m->dedge, 0));
+    RG__TRY(rg_linear_backward(ctx, dh, &m->g.head, dout, ha, &m->p.head));
+    RG__TRY(rg_dropout_backward(ctx, dh, dh, m->cfg.dropout, m->seed, RG__STREAM_HEAD));
+    RG__TRY(rg_relu_backward(ctx, dh, dh, hn));
+    RG__TRY(rg_norm_backward(ctx, dn, &m->g.head_norm, dh, h, &m->head_cache, &m->p.head_norm, RG_MODE_TRAIN));
+    if (m->cfg.arch == RG_ARCH_DEQ) {
+        RG__TRY(rg_tensor_copy(ctx, rg_tensor_view(m->dstate.data, N, D), dn));
+        RG__TRY(rg__deq_backward(m, N));
+        dinput = rg_tensor_view(m->dc.dx.data, N, D);
+    } else {
+        ctx->ops->regroup(ctx, m->dstate.data, dn.data, m->groups, N, m->width, 1);
+        if (rg__is_rev(m->cfg.arch)) RG__TRY(rg__rev_backward(m, N));
+        else RG__TRY(rg__res_backward(m, N));
+        ctx->ops->regroup(ctx, dh.data, m->dstate.data, m->groups, N, m->width, 0);
+        dinput = dh;
+    }
+    RG__TRY(rg_linear_backward(ctx, dx, &m->g.enc, dinput, m->x, &m->p.enc));
+    if (m->has_edges)
+        RG__TRY(rg_linear_backward(ctx, rg_tensor_view(NULL, 0, 0), &m->g.edge_enc, m->dedge,
+                                   rg_tensor_view(m->graph->edge_feat, E, m->graph->edge_dim), &m->p.edge_enc));
+    m->backward_done = 1;
+    return rg_ctx_take_status(ctx);
+}
+
+/* ---- memory plan: the allocation path on a backend that counts and allocates nothing ---- */
+
+static void *rg__plan_alloc(rg_ctx *ctx, size_t bytes) {
+    static char never_dereferenced;
+    (void)ctx;
+    (void)bytes;
+    return &never_dereferenced;
+}
+static void rg__plan_free(rg_ctx *ctx, void *p, size_t bytes) { (void)ctx; (void)p; (void)bytes; }
+static void rg__plan_copy(rg_ctx *ctx, void *d, const void *s, size_t bytes, rg_copy_kind kind) {
+    (void)ctx; (void)d; (void)s; (void)bytes; (void)kind;
+}
+static void rg__plan_sync(rg_ctx *ctx) { (void)ctx; }
+
+RGDEF rg_status rg_model_memory_plan(const rg_config *cfg, int64_t n_nodes, int64_t n_edges, rg_memory_plan *plan) {
+    rg_backend counting;
+    rg_ctx ctx;
+    rg_model *m = NULL;
+    rg_graph g;
+    rg_tensor x, out, dout;
+    size_t after_state;
+    rg_status st;
+    RG__CHECK_ARG(cfg && plan, "rg_model_memory_plan: NULL argument");
+    RG__CHECK_ARG(n_nodes > 0 && n_edges >= 0, "rg_model_memory_plan: %lld nodes, %lld edges", (long long)n_nodes,
+                  (long long)n_edges);
+    memset(plan, 0, sizeof *plan);
+    /* only memory entries: the allocation path calls no kernel */
+    memset(&counting, 0, sizeof counting);
+    counting.name = "plan";
+    counting.alloc = rg__plan_alloc;
+    counting.free = rg__plan_free;
+    counting.copy = rg__plan_copy;
+    counting.synchronize = rg__plan_sync;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.ops = &counting;
+    ctx.n_threads = 1;
+    RG__TRY(rg__model_make(&ctx, cfg, &m));
+    after_state = ctx.mem_current;
+    st = rg__graph_alloc_device(&ctx, &g, n_nodes, n_edges, cfg->edge_dim);
+    if (st == RG_OK) st = rg_tensor_alloc(&ctx, &x, n_nodes, cfg->in_dim);
+    if (st == RG_OK) st = rg_tensor_alloc(&ctx, &out, n_nodes, cfg->out_dim);
+    if (st == RG_OK) st = rg_tensor_alloc(&ctx, &dout, n_nodes, cfg->out_dim);
+    if (st == RG_OK) {
+        plan->state = after_state;
+        plan->data = ctx.mem_current - after_state;
+        st = rg_model_reserve(m, n_nodes, n_edges);
+    }
+    plan->total = ctx.mem_peak;
+    plan->activations = plan->total - plan->state - plan->data;
+    rg__model_free(m);
+    return st;
 }
 
 #ifdef __cplusplus

@@ -18,7 +18,7 @@ typedef struct lc_tensor {
     int accumulates;   /* 1 for parameters (+=), 0 for inputs (=) */
 } lc_tensor;
 
-#define LC_MAX_TENSORS 32
+#define LC_MAX_TENSORS 256
 
 typedef struct layer_case {
     const char *name;
@@ -49,5 +49,6 @@ rg_status lc_graph_opt(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge
 extern const layer_case lc_cases_basic[];
 extern const layer_case lc_cases_convs[];
 extern const layer_case lc_cases_gen[];
+extern const layer_case lc_cases_models[];
 
 #endif

@@ -12,6 +12,7 @@ SUITE_EXTERN(convs);
 SUITE_EXTERN(train);
 SUITE_EXTERN(norm);
 SUITE_EXTERN(gen);
+SUITE_EXTERN(models);
 
 GREATEST_MAIN_DEFS();
 
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
     RUN_SUITE(train);
     RUN_SUITE(norm);
     RUN_SUITE(gen);
+    RUN_SUITE(models);
 #ifdef HARNESS_PRINT_CLOSING_LINE
     GREATEST_MAIN_END();
 #else

@@ -9,8 +9,11 @@
 
 #define LC_SEED 20261121u
 #define LC_R_STREAM 0x5eedu
-#define GRADCHECK_EPS 1e-6
+/* the step that balances truncation (eps^2) against rounding (delta / eps) in double:
+   eps ~ delta^(1/3) ~ 5e-6 */
+#define GRADCHECK_EPS 5e-6
 #define GRADCHECK_TOL 1e-6
+#define GRADCHECK_ZERO 1e-8 /* numeric gradients below this are rounding noise */
 #define GRADCHECK_MAX_ENTRIES 48 /* per tensor: every entry of small tensors, a spread of large ones */
 #define FLOAT_TOL 1e-4
 
@@ -152,13 +155,14 @@ static enum greatest_test_res lc_check_tensor(const layer_case *c, lc_run *r, in
         na += analytic[i] * analytic[i];
         nn += num * num;
     }
+    /* both vanish (a bias before a BatchNorm): nothing to compare; a backward that wrongly
+       writes zeros still fails below, its relative error being 1 */
+    if (sqrt(na) < GRADCHECK_ZERO && sqrt(nn) < GRADCHECK_ZERO) PASS();
     rel = sqrt(diff) / fmax(fmax(sqrt(na), sqrt(nn)), 1e-12);
     if (GREATEST_IS_VERBOSE()) printf("  %s.%s: |g| %.3e rel err %.2e\n", c->name, lt->name, sqrt(na), rel);
     snprintf(lc_msg, sizeof lc_msg, "%s: gradient of %s: relative error %.3e (|g| = %.3e)", c->name, lt->name, rel,
              sqrt(na));
     ASSERTm(lc_msg, rel < GRADCHECK_TOL);
-    snprintf(lc_msg, sizeof lc_msg, "%s: gradient of %s is all zeros: the check would prove nothing", c->name, lt->name);
-    ASSERTm(lc_msg, na > 0);
     PASS();
 }
 
@@ -181,14 +185,25 @@ TEST gradcheck(const layer_case *c) {
     return res;
 }
 
+/* How a case takes a second backward: layers run it straight after the first (DEQ's
+   solver takes many vector-Jacobian products from one forward); models consume their forward
+   (reversible blocks rebuild inputs in place) and run forward again first. */
+typedef struct lc_contract {
+    const layer_case *c;
+    int forward_again;
+} lc_contract;
+
 /* backward twice: parameter gradients double, input gradients stay */
-TEST backward_contract(const layer_case *c) {
+TEST backward_contract(const lc_contract *k) {
+    const layer_case *c = k->c;
     lc_run r;
     double loss, *g1[LC_MAX_TENSORS];
     int t, ok = 1;
     rg_status st = lc_open(c, 0, &r);
+    rg_tensor out;
     if (st == RG_OK) st = lc_gradients(c, &r, &loss);
     for (t = 0; st == RG_OK && t < r.n; t++) g1[t] = lc_download(r.ctx, r.list[t].grad);
+    if (st == RG_OK && k->forward_again) st = c->forward(r.ctx, r.state, &out);
     if (st == RG_OK) st = c->backward(r.ctx, r.state, r.R);
     if (st != RG_OK) {
         snprintf(lc_msg, sizeof lc_msg, "%s: %s", c->name, rg_last_error());
@@ -302,12 +317,17 @@ TEST float_vs_double(const layer_case *c) {
     PASS();
 }
 
-static void run_cases(const layer_case *cases) {
+static void run_cases(const layer_case *cases, int forward_again) {
+    static lc_contract contracts[512];
+    static int n_contracts;
     int i;
     for (i = 0; cases[i].name; i++) {
-        if (sizeof(rg_real) == sizeof(double)) {
+        if (sizeof(rg_real) == sizeof(double) && n_contracts < 512) {
+            lc_contract *k = &contracts[n_contracts++];
+            k->c = &cases[i];
+            k->forward_again = forward_again;
             RUN_TEST1(gradcheck, &cases[i]);
-            RUN_TEST1(backward_contract, &cases[i]);
+            RUN_TEST1(backward_contract, k);
         }
         RUN_TEST1(threads_bitwise, &cases[i]);
         RUN_TEST1(float_vs_double, &cases[i]);
@@ -317,7 +337,8 @@ static void run_cases(const layer_case *cases) {
 SUITE(layers) {
     /* a fresh reference per double run */
     if (sizeof(rg_real) == sizeof(double)) remove(lc_reference_path());
-    run_cases(lc_cases_basic);
-    run_cases(lc_cases_convs);
-    run_cases(lc_cases_gen);
+    run_cases(lc_cases_basic, 0);
+    run_cases(lc_cases_convs, 0);
+    run_cases(lc_cases_gen, 0);
+    run_cases(lc_cases_models, 1);
 }
