@@ -35,7 +35,7 @@ ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1
 endif
 
-.PHONY: all test test-asan test-compile clean
+.PHONY: all test test-asan test-compile bench clean
 all: $(BUILD)/test_double $(BUILD)/test_float
 
 $(BUILD)/test_double: $(TEST_DEPS)
@@ -76,6 +76,14 @@ test-compile:
 	    echo "$(NVCC) -x cu (compile only)"; \
 	    $(NVCC) -x cu -Werror all-warnings -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_cu.o || exit 1; \
 	else echo "✗ nvcc not found: CUDA compile check skipped"; fi
+
+# ---- benchmarks (optimised for this machine) ----
+BENCH_OPT ?= -O3 -march=native
+$(BUILD)/memory_scaling: bench/memory_scaling.c revgnn.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
+
+bench: $(BUILD)/memory_scaling
 
 clean:
 	rm -rf $(BUILD)
