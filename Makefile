@@ -29,7 +29,8 @@ endif
 # ---- tests ----
 TEST_SRC = tests/runner.c tests/test_core.c tests/test_graph.c tests/test_errors.c tests/test_train.c \
            tests/test_layers.c tests/cases_basic.c tests/cases_convs.c tests/test_convs.c \
-           tests/cases_gen.c tests/test_norm.c tests/cases_models.c tests/test_models.c
+           tests/cases_gen.c tests/test_norm.c tests/cases_models.c tests/test_models.c \
+           tests/test_checkpoint.c
 TEST_DEPS = $(TEST_SRC) revgnn.h tests/harness.h tests/layer_case.h
 ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1

@@ -779,6 +779,21 @@ typedef struct rg_memory_plan {
 } rg_memory_plan;
 RGDEF rg_status rg_model_memory_plan(const rg_config *cfg, int64_t n_nodes, int64_t n_edges, rg_memory_plan *plan);
 
+/* ============================== checkpoints ============================== */
+
+/* safetensors files (8-byte little-endian header length, a JSON header, raw tensors), so
+   Python can open them with the `safetensors` package. They hold every parameter and buffer
+   under its model name, the Adam moments as "adam_m.<name>" and "adam_v.<name>", and in
+   __metadata__ the configuration, the epoch and the optimiser's state. Saving writes a
+   temporary file beside the target and renames it into place, so a crash leaves the old
+   file or the new one, never half of one. Loading checks names, shapes, dtype and the
+   configuration against the model and reads nothing into it unless everything matches. */
+RGDEF rg_status rg_checkpoint_save(const rg_model *m, const rg_adam *opt, int64_t epoch, const char *path);
+/* opt and epoch may be NULL (weights only). */
+RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, const char *path);
+/* The configuration as "key=value" pairs separated by spaces (what checkpoints store). */
+RGDEF void rg_config_format(const rg_config *cfg, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif
@@ -789,6 +804,7 @@ RGDEF rg_status rg_model_memory_plan(const rg_config *cfg, int64_t n_nodes, int6
 #if defined(REVGNN_IMPLEMENTATION) && !defined(REVGNN_IMPLEMENTATION_DONE)
 #define REVGNN_IMPLEMENTATION_DONE
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -4299,6 +4315,357 @@ RGDEF rg_status rg_model_memory_plan(const rg_config *cfg, int64_t n_nodes, int6
     rg__model_free(m);
     return st;
 }
+
+/* ============================== checkpoints ============================== */
+
+RGDEF void rg_config_format(const rg_config *c, char *buf, size_t size) {
+    snprintf(buf, size,
+             "arch=%s conv=%s aggr=%s norm=%s layers=%lld hidden=%lld groups=%lld heads=%lld dropout=%.17g "
+             "in_dim=%lld edge_dim=%lld out_dim=%lld msg_norm=%d deq_max_iter=%d deq_tol=%.17g deq_memory=%d seed=%llu",
+             rg_arch_name(c->arch), rg_conv_name(c->conv), rg_aggr_name(c->aggr), rg_norm_name(c->norm),
+             (long long)c->layers, (long long)c->hidden, (long long)c->groups, (long long)c->heads, c->dropout,
+             (long long)c->in_dim, (long long)c->edge_dim, (long long)c->out_dim, c->msg_norm, c->deq_max_iter,
+             c->deq_tol, c->deq_memory, (unsigned long long)c->seed);
+}
+
+#ifndef REVGNN_NO_STDIO
+
+#define RG__ST_DTYPE (sizeof(rg_real) == sizeof(double) ? "F64" : "F32")
+
+/* One tensor of a checkpoint: a named view of the model's blocks. */
+typedef struct rg__ck_entry {
+    char name[112];
+    rg_real *data;      /* device pointer into a model block */
+    int64_t rows, cols;
+    int64_t begin, end; /* byte offsets in the data section */
+} rg__ck_entry;
+
+/* Every tensor a checkpoint of m holds, in file order; returns the count (entries may be NULL
+   to count only). The grouping by block keeps each block's tensors contiguous. */
+static int64_t rg__ck_entries(const rg_model *m, rg__ck_entry *e) {
+    static const char *const prefix[3] = {"", "adam_m.", "adam_v."};
+    int64_t k, n = 0, bytes = 0;
+    int block;
+    for (block = 0; block < 3; block++)
+        for (k = 0; k < m->n_names; k++) {
+            const rg_param_name *p = &m->names[k];
+            rg_real *base;
+            if (p->is_buffer && block > 0) continue; /* buffers have no moments */
+            base = p->is_buffer ? m->buffers.data : block == 0 ? m->params.data : block == 1 ? m->adam_m.data : m->adam_v.data;
+            if (e) {
+                rg__join(e[n].name, sizeof e[n].name, prefix[block], p->name);
+                e[n].data = base + p->offset;
+                e[n].rows = p->rows;
+                e[n].cols = p->cols;
+                e[n].begin = bytes;
+                e[n].end = bytes + p->rows * p->cols * (int64_t)sizeof(rg_real);
+            }
+            bytes += p->rows * p->cols * (int64_t)sizeof(rg_real);
+            n++;
+        }
+    return n;
+}
+
+/* growable text buffer for the JSON header */
+typedef struct rg__text {
+    char *s;
+    size_t len, cap;
+    int oom;
+} rg__text;
+
+static void rg__text_add(rg__text *t, const char *fmt, ...) {
+    va_list ap;
+    int n;
+    if (t->oom) return;
+    for (;;) {
+        size_t room = t->cap - t->len;
+        va_start(ap, fmt);
+        n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) { t->oom = 1; return; }
+        if (t->s && (size_t)n < room) { t->len += (size_t)n; return; }
+        {
+            size_t cap = (t->cap + (size_t)n + 1) * 2;
+            char *s = (char *)REVGNN_MALLOC(NULL, cap);
+            if (!s) { t->oom = 1; return; }
+            if (t->s) { memcpy(s, t->s, t->len); REVGNN_FREE(NULL, t->s); }
+            t->s = s;
+            t->cap = cap;
+        }
+    }
+}
+
+static int rg__write_all(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n; }
+
+RGDEF rg_status rg_checkpoint_save(const rg_model *m, const rg_adam *opt, int64_t epoch, const char *path) {
+    rg_ctx *ctx;
+    rg__ck_entry *e;
+    int64_t n, k, max_elems = 1;
+    rg__text h;
+    char cfgtext[512], tmp[1024];
+    unsigned char len8[8];
+    uint64_t hlen;
+    rg_real *host;
+    FILE *f;
+    int ok;
+    RG__CHECK_ARG(m && path, "rg_checkpoint_save: NULL %s", m ? "path" : "model");
+    ctx = m->ctx;
+    n = rg__ck_entries(m, NULL);
+    e = (rg__ck_entry *)REVGNN_MALLOC(ctx, (size_t)n * sizeof(rg__ck_entry) + 1);
+    if (!e) return RG__FAIL(RG_ERR_OOM, "rg_checkpoint_save: out of host memory");
+    rg__ck_entries(m, e);
+    memset(&h, 0, sizeof h);
+    rg_config_format(&m->cfg, cfgtext, sizeof cfgtext);
+    rg__text_add(&h, "{\"__metadata__\":{\"format\":\"revgnn\",\"version\":\"%s\",\"config\":\"%s\",\"epoch\":\"%lld\"",
+                 RG_VERSION, cfgtext, (long long)epoch);
+    if (opt)
+        rg__text_add(&h, ",\"adam\":\"lr=%.17g beta1=%.17g beta2=%.17g eps=%.17g weight_decay=%.17g decoupled=%d step=%lld\"",
+                     opt->lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay, opt->decoupled, (long long)opt->step);
+    rg__text_add(&h, "}");
+    for (k = 0; k < n; k++) {
+        rg__text_add(&h, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[%lld,%lld],\"data_offsets\":[%lld,%lld]}", e[k].name,
+                     RG__ST_DTYPE, (long long)e[k].rows, (long long)e[k].cols, (long long)e[k].begin, (long long)e[k].end);
+        if (e[k].rows * e[k].cols > max_elems) max_elems = e[k].rows * e[k].cols;
+    }
+    rg__text_add(&h, "}");
+    /* the data section starts 8-byte aligned, as the format recommends */
+    while (!h.oom && (h.len + 8) % 8) rg__text_add(&h, " ");
+    host = (rg_real *)REVGNN_MALLOC(ctx, (size_t)max_elems * sizeof(rg_real));
+    if (h.oom || !host) {
+        REVGNN_FREE(ctx, h.s);
+        REVGNN_FREE(ctx, host);
+        REVGNN_FREE(ctx, e);
+        return RG__FAIL(RG_ERR_OOM, "rg_checkpoint_save: out of host memory");
+    }
+    hlen = (uint64_t)h.len;
+    for (k = 0; k < 8; k++) len8[k] = (unsigned char)(hlen >> (8 * k));
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    ok = f && rg__write_all(f, len8, 8) && rg__write_all(f, h.s, h.len);
+    for (k = 0; ok && k < n; k++) {
+        rg_tensor t = rg_tensor_view(e[k].data, e[k].rows, e[k].cols);
+        ok = rg_tensor_download(ctx, t, host) == RG_OK &&
+             rg__write_all(f, host, (size_t)(e[k].rows * e[k].cols) * sizeof(rg_real));
+    }
+    if (f) ok = fclose(f) == 0 && ok;
+    REVGNN_FREE(ctx, h.s);
+    REVGNN_FREE(ctx, host);
+    REVGNN_FREE(ctx, e);
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return RG__FAIL(RG_ERR_IO, "cannot write checkpoint %s: %s", path, strerror(errno));
+    }
+    return RG_OK;
+}
+
+/* ---- reading: a small parser for the one JSON shape safetensors headers have ---- */
+
+typedef struct rg__json {
+    const char *p, *end;
+} rg__json;
+
+static void rg__json_ws(rg__json *j) {
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r')) j->p++;
+}
+
+static int rg__json_char(rg__json *j, char c) {
+    rg__json_ws(j);
+    if (j->p < j->end && *j->p == c) { j->p++; return 1; }
+    return 0;
+}
+
+/* a string into buf (escapes of \" and \\ only, as names and metadata need) */
+static int rg__json_string(rg__json *j, char *buf, size_t size) {
+    size_t n = 0;
+    if (!rg__json_char(j, '"')) return 0;
+    while (j->p < j->end && *j->p != '"') {
+        char c = *j->p++;
+        if (c == '\\') {
+            if (j->p >= j->end) return 0;
+            c = *j->p++;
+        }
+        if (n + 1 >= size) return 0;
+        buf[n++] = c;
+    }
+    if (j->p >= j->end) return 0;
+    j->p++;
+    buf[n] = '\0';
+    return 1;
+}
+
+static int rg__json_int(rg__json *j, int64_t *v) {
+    int64_t x = 0;
+    int digits = 0;
+    rg__json_ws(j);
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9' && digits < 18) { x = x * 10 + (*j->p++ - '0'); digits++; }
+    *v = x;
+    return digits > 0;
+}
+
+/* [a, b] */
+static int rg__json_pair(rg__json *j, int64_t *a, int64_t *b) {
+    return rg__json_char(j, '[') && rg__json_int(j, a) && rg__json_char(j, ',') && rg__json_int(j, b) && rg__json_char(j, ']');
+}
+
+typedef struct rg__ck_header {
+    rg__ck_entry *e;   /* the model's entries, matched by name */
+    int64_t n;
+    int *seen;
+    char config[512], adam[512], epoch[32];
+    char want[512];    /* the model's configuration */
+} rg__ck_header;
+
+static rg_status rg__ck_parse(rg__json *j, rg__ck_header *h, const char *path) {
+    char key[128], val[512];
+    if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: the header is not a JSON object", path);
+    do {
+        if (!rg__json_string(j, key, sizeof key) || !rg__json_char(j, ':'))
+            return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed header near byte %ld", path, (long)(j->end - j->p));
+        if (strcmp(key, "__metadata__") == 0) {
+            if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed __metadata__", path);
+            if (!rg__json_char(j, '}'))
+                do {
+                    char mk[64];
+                    if (!rg__json_string(j, mk, sizeof mk) || !rg__json_char(j, ':') || !rg__json_string(j, val, sizeof val))
+                        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed __metadata__", path);
+                    if (!strcmp(mk, "config")) memcpy(h->config, val, sizeof val);
+                    if (!strcmp(mk, "adam")) memcpy(h->adam, val, sizeof val);
+                    if (!strcmp(mk, "epoch")) rg__join(h->epoch, sizeof h->epoch, val, "");
+                } while (rg__json_char(j, ','));
+            if (!h->config[0] || !rg__json_char(j, '}'))
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no revgnn configuration in __metadata__", path);
+            /* before any tensor: a model of another configuration is the clearest message */
+            if (strcmp(h->config, h->want) != 0)
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s was saved by another configuration: '%s', this model is '%s'",
+                                path, h->config, h->want);
+        } else {
+            char field[32], dtype[16] = "";
+            int64_t r = -1, c = -1, b = -1, e = -1, k;
+            if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
+            do {
+                if (!rg__json_string(j, field, sizeof field) || !rg__json_char(j, ':'))
+                    return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
+                if (!strcmp(field, "dtype")) { if (!rg__json_string(j, dtype, sizeof dtype)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: bad dtype of '%s'", path, key); }
+                else if (!strcmp(field, "shape")) { if (!rg__json_pair(j, &r, &c)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is not a 2-D tensor", path, key); }
+                else if (!strcmp(field, "data_offsets")) { if (!rg__json_pair(j, &b, &e)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: bad offsets of '%s'", path, key); }
+                else return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: unknown field '%s' in '%s'", path, field, key);
+            } while (rg__json_char(j, ','));
+            if (!rg__json_char(j, '}')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
+            for (k = 0; k < h->n && strcmp(h->e[k].name, key); k++) {}
+            if (k == h->n) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: tensor '%s' is not in this model", path, key);
+            if (strcmp(dtype, RG__ST_DTYPE))
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is %s, this build reads %s", path, key, dtype, RG__ST_DTYPE);
+            if (r != h->e[k].rows || c != h->e[k].cols)
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is %lldx%lld, the model's is %lldx%lld", path, key,
+                                (long long)r, (long long)c, (long long)h->e[k].rows, (long long)h->e[k].cols);
+            if (e - b != r * c * (int64_t)sizeof(rg_real) || b < 0)
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: offsets of '%s' do not match its shape", path, key);
+            h->e[k].begin = b;
+            h->e[k].end = e;
+            h->seen[k] = 1;
+        }
+    } while (rg__json_char(j, ','));
+    if (!rg__json_char(j, '}')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed header end", path);
+    return RG_OK;
+}
+
+static int rg__kv_double(const char *text, const char *key, double *v) {
+    const char *p = strstr(text, key);
+    size_t n = strlen(key);
+    while (p && !((p == text || p[-1] == ' ') && p[n] == '=')) p = strstr(p + 1, key);
+    if (!p) return 0;
+    *v = strtod(p + n + 1, NULL);
+    return 1;
+}
+
+RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, const char *path) {
+    rg_ctx *ctx;
+    FILE *f;
+    unsigned char len8[8];
+    uint64_t hlen = 0;
+    long size;
+    char *text = NULL;
+    rg__ck_header h;
+    rg__json j;
+    rg_real *host = NULL;
+    int64_t k, data_bytes, max_elems = 1;
+    rg_status st = RG_OK;
+    RG__CHECK_ARG(m && path, "rg_checkpoint_load: NULL %s", m ? "path" : "model");
+    ctx = m->ctx;
+    memset(&h, 0, sizeof h);
+    f = fopen(path, "rb");
+    if (!f) return RG__FAIL(RG_ERR_IO, "cannot open checkpoint %s: %s", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return RG__FAIL(RG_ERR_IO, "cannot read checkpoint %s", path);
+    }
+    if (size < 8 || fread(len8, 1, 8, f) != 8) {
+        fclose(f);
+        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated (%ld bytes, no header length)", path, size);
+    }
+    for (k = 0; k < 8; k++) hlen |= (uint64_t)len8[k] << (8 * k);
+    if (hlen < 2 || hlen > (uint64_t)size - 8 || hlen > 100000000) {
+        fclose(f);
+        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: header length %llu does not fit a %ld-byte file", path,
+                        (unsigned long long)hlen, size);
+    }
+    h.n = rg__ck_entries(m, NULL);
+    h.e = (rg__ck_entry *)REVGNN_MALLOC(ctx, (size_t)h.n * sizeof(rg__ck_entry) + 1);
+    h.seen = (int *)REVGNN_MALLOC(ctx, (size_t)h.n * sizeof(int) + 1);
+    text = (char *)REVGNN_MALLOC(ctx, (size_t)hlen + 1);
+    if (!h.e || !h.seen || !text) st = RG__FAIL(RG_ERR_OOM, "rg_checkpoint_load: out of host memory");
+    else if (fread(text, 1, (size_t)hlen, f) != (size_t)hlen) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated header", path);
+    if (st == RG_OK) {
+        rg__ck_entries(m, h.e);
+        memset(h.seen, 0, (size_t)h.n * sizeof(int));
+        rg_config_format(&m->cfg, h.want, sizeof h.want);
+        j.p = text;
+        j.end = text + hlen;
+        st = rg__ck_parse(&j, &h, path);
+        if (st == RG_OK && !h.config[0])
+            st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no revgnn configuration in __metadata__", path);
+    }
+    data_bytes = (int64_t)size - 8 - (int64_t)hlen;
+    for (k = 0; st == RG_OK && k < h.n; k++) {
+        if (!h.seen[k]) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: tensor '%s' is missing", path, h.e[k].name);
+        else if (h.e[k].end > data_bytes)
+            st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated: '%s' ends at byte %lld of a %lld-byte data section",
+                          path, h.e[k].name, (long long)h.e[k].end, (long long)data_bytes);
+        if (h.e[k].rows * h.e[k].cols > max_elems) max_elems = h.e[k].rows * h.e[k].cols;
+    }
+    if (st == RG_OK && opt && !h.adam[0]) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s holds no optimiser state", path);
+    /* everything checked: now read into the model */
+    if (st == RG_OK) {
+        host = (rg_real *)REVGNN_MALLOC(ctx, (size_t)max_elems * sizeof(rg_real));
+        if (!host) st = RG__FAIL(RG_ERR_OOM, "rg_checkpoint_load: out of host memory");
+    }
+    for (k = 0; st == RG_OK && k < h.n; k++) {
+        size_t count = (size_t)(h.e[k].rows * h.e[k].cols);
+        if (fseek(f, (long)(8 + hlen + (uint64_t)h.e[k].begin), SEEK_SET) != 0 || fread(host, sizeof(rg_real), count, f) != count)
+            st = RG__FAIL(RG_ERR_IO, "checkpoint %s: cannot read '%s'", path, h.e[k].name);
+        else
+            st = rg_tensor_upload(ctx, rg_tensor_view(h.e[k].data, h.e[k].rows, h.e[k].cols), host);
+    }
+    if (st == RG_OK && opt) {
+        double v;
+        if (rg__kv_double(h.adam, "lr", &v)) opt->lr = v;
+        if (rg__kv_double(h.adam, "beta1", &v)) opt->beta1 = v;
+        if (rg__kv_double(h.adam, "beta2", &v)) opt->beta2 = v;
+        if (rg__kv_double(h.adam, "eps", &v)) opt->eps = v;
+        if (rg__kv_double(h.adam, "weight_decay", &v)) opt->weight_decay = v;
+        if (rg__kv_double(h.adam, "decoupled", &v)) opt->decoupled = (int)v;
+        if (rg__kv_double(h.adam, "step", &v)) opt->step = (int64_t)v;
+    }
+    if (st == RG_OK && epoch) *epoch = strtoll(h.epoch, NULL, 10);
+    fclose(f);
+    REVGNN_FREE(ctx, host);
+    REVGNN_FREE(ctx, text);
+    REVGNN_FREE(ctx, h.e);
+    REVGNN_FREE(ctx, h.seen);
+    return st;
+}
+
+#endif /* REVGNN_NO_STDIO */
 
 #ifdef __cplusplus
 }

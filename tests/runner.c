@@ -13,6 +13,7 @@ SUITE_EXTERN(train);
 SUITE_EXTERN(norm);
 SUITE_EXTERN(gen);
 SUITE_EXTERN(models);
+SUITE_EXTERN(checkpoint);
 
 GREATEST_MAIN_DEFS();
 
@@ -28,6 +29,7 @@ int main(int argc, char **argv) {
     RUN_SUITE(norm);
     RUN_SUITE(gen);
     RUN_SUITE(models);
+    RUN_SUITE(checkpoint);
 #ifdef HARNESS_PRINT_CLOSING_LINE
     GREATEST_MAIN_END();
 #else
