@@ -10,6 +10,7 @@ SUITE_EXTERN(errors);
 SUITE_EXTERN(layers);
 SUITE_EXTERN(convs);
 SUITE_EXTERN(train);
+SUITE_EXTERN(data);
 
 GREATEST_MAIN_DEFS();
 
@@ -22,6 +23,7 @@ int main(int argc, char **argv) {
     RUN_SUITE(layers);
     RUN_SUITE(convs);
     RUN_SUITE(train);
+    RUN_SUITE(data);
 #ifdef HARNESS_PRINT_CLOSING_LINE
     GREATEST_MAIN_END();
 #else
