@@ -2462,8 +2462,9 @@ RGDEF rg_status rg_accuracy(const rg_real *scores, const int32_t *labels, int64_
     for (k = 0; k < n; k++) {
         int64_t r = rows ? rows[k] : k, best = 0;
         const rg_real *s = scores + r * n_classes;
-        RG__CHECK_ARG(labels[r] >= 0 && labels[r] < n_classes, "rg_accuracy: label %d of row %lld is out of range [0, %lld)",
-                      (int)labels[r], (long long)r, (long long)n_classes);
+        RG__CHECK_ARG(labels[r] >= 0 && labels[r] < n_classes,
+                      "rg_accuracy: label %d of row %lld is out of range [0, %lld)", (int)labels[r], (long long)r,
+                      (long long)n_classes);
         for (c = 0; c < n_classes; c++) {
             if (!isfinite(s[c]))
                 return RG__FAIL(RG_ERR_NUMERIC, "rg_accuracy: score %g at row %lld, class %lld", (double)s[c],
@@ -2838,7 +2839,8 @@ static rg_status rg__csv_table(rg__csv *r, int64_t n_rows, const char *rows_from
             }
             if (q) while (q < e && (*q == ' ' || *q == '\t')) q++;
             /* a value ends at "," before the last column and at the end of the line after it */
-            if (!q || (c + 1 < cols ? q == e || *q != ',' : q != e)) return rg__csv_row_fail(r, s, e, p, cols, iv != NULL);
+            if (!q || (c + 1 < cols ? q == e || *q != ',' : q != e))
+                return rg__csv_row_fail(r, s, e, p, cols, iv != NULL);
             p = q + 1; /* past the "," (unused after the last column) */
         }
     }
@@ -2947,7 +2949,8 @@ static rg_status rg__ogb_find_split(const char *dir, char *name, size_t cap) {
     return RG_OK;
 #else
     (void)name; (void)cap;
-    return RG__FAIL(RG_ERR_ARG, "this platform cannot list %s/split: choose a split with rg_dataset_options.split", dir);
+    return RG__FAIL(RG_ERR_ARG, "this platform cannot list %s/split: choose a split with rg_dataset_options.split",
+                    dir);
 #endif
 }
 
@@ -2972,7 +2975,8 @@ static rg_status rg__ogb_split(rg__ogb *L, const char *name) {
         st = rg__csv_count(&r, &m);
         if (st == RG_OK && !(ds->split[k] = (int32_t *)rg__host_array(L->ctx, m, sizeof(int32_t), "a split")))
             st = RG_ERR_OOM;
-        if (st == RG_OK) st = rg__csv_table(&r, m, "its counted rows", 1, NULL, 0, ds->split[k], 0, ds->n_nodes, "node id");
+        if (st == RG_OK)
+            st = rg__csv_table(&r, m, "its counted rows", 1, NULL, 0, ds->split[k], 0, ds->n_nodes, "node id");
         if (st == RG_OK) ds->split_size[k] = m;
         for (j = 0; j < m && st == RG_OK; j++) {
             int32_t id = ds->split[k][j];
@@ -3093,7 +3097,8 @@ RGDEF rg_status rg_dataset_load_ogb(rg_ctx *ctx, const char *dir, const rg_datas
     ds = &L.ds;
     if (opt.split) {
         int len = snprintf(split, sizeof split, "%s", opt.split);
-        st = len >= 0 && (size_t)len < sizeof split ? RG_OK : RG__FAIL(RG_ERR_ARG, "split name %s is too long", opt.split);
+        st = len >= 0 && (size_t)len < sizeof split ? RG_OK
+                                                     : RG__FAIL(RG_ERR_ARG, "split name %s is too long", opt.split);
     } else {
         st = rg__ogb_find_split(dir, split, sizeof split);
     }
@@ -3195,9 +3200,10 @@ RGDEF rg_status rg_dataset_synthetic(const rg_synthetic_options *options, rg_dat
     RG__CHECK_ARG(out != NULL, "rg_dataset_synthetic: NULL output");
     memset(out, 0, sizeof *out);
     RG__CHECK_ARG(N >= 5 && N < INT32_MAX, "rg_dataset_synthetic: %lld nodes, expected at least 5", (long long)N);
-    RG__CHECK_ARG(o.avg_degree >= 2 && o.avg_degree <= 1000000, "rg_dataset_synthetic: average degree %lld is not in [2, 1e6]",
-                  (long long)o.avg_degree);
-    RG__CHECK_ARG(o.n_tasks >= 1 && S >= 1 && D >= 1, "rg_dataset_synthetic: %lld tasks, %lld species, edge_dim %lld: each must be >= 1",
+    RG__CHECK_ARG(o.avg_degree >= 2 && o.avg_degree <= 1000000,
+                  "rg_dataset_synthetic: average degree %lld is not in [2, 1e6]", (long long)o.avg_degree);
+    RG__CHECK_ARG(o.n_tasks >= 1 && S >= 1 && D >= 1,
+                  "rg_dataset_synthetic: %lld tasks, %lld species, edge_dim %lld: each must be >= 1",
                   (long long)o.n_tasks, (long long)S, (long long)D);
     memset(&ds, 0, sizeof ds);
     K = S > N / 100 ? S : N / 100;

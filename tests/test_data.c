@@ -232,7 +232,8 @@ static const td_case td_bad[] = {
     /* malformed and non-numeric values */
     {"raw/edge.csv", "0,1\n1,x\n3,1\n", RG_ERR_FORMAT, "raw/edge.csv:2:", "\"x\" is not an integer"},
     {"raw/edge.csv", "0,1\n1,2.5\n3,1\n", RG_ERR_FORMAT, "raw/edge.csv:2:", "\"2.5\" is not an integer"},
-    {"raw/edge-feat.csv", "0.5,1\n0.25,abc\n0.1,-3\n", RG_ERR_FORMAT, "raw/edge-feat.csv:2:", "\"abc\" is not a number"},
+    {"raw/edge-feat.csv", "0.5,1\n0.25,abc\n0.1,-3\n", RG_ERR_FORMAT, "raw/edge-feat.csv:2:",
+     "\"abc\" is not a number"},
     {"raw/edge-feat.csv", "0.5,1\n0.25,2\n0.1,1e\n", RG_ERR_FORMAT, "raw/edge-feat.csv:3:", "\"1e\" is not a number"},
     {"raw/edge-feat.csv", "0.5,1\n0.25,2\n0.1,-\n", RG_ERR_FORMAT, "raw/edge-feat.csv:3:", "\"-\" is not a number"},
     {"raw/edge-feat.csv", "0.5,1\n0.25,2 3\n0.1,1\n", RG_ERR_FORMAT, "raw/edge-feat.csv:2:", "\"2 3\" is not a number"},
@@ -304,7 +305,8 @@ TEST loader_bad_input(void) {
     size_t k;
     enum greatest_test_res res = GREATEST_TEST_RES_PASS;
     ASSERTm("cannot make a temporary folder", td_mkdir(dir, sizeof dir));
-    for (k = 0; k < sizeof td_bad / sizeof *td_bad && res == GREATEST_TEST_RES_PASS; k++) res = td_bad_case(dir, &td_bad[k]);
+    for (k = 0; k < sizeof td_bad / sizeof *td_bad && res == GREATEST_TEST_RES_PASS; k++)
+        res = td_bad_case(dir, &td_bad[k]);
     td_rmdir(dir);
     if (res != GREATEST_TEST_RES_PASS) fprintf(stderr, "loader_bad_input: case %u failed\n", (unsigned)(k - 1));
     return res;
@@ -451,7 +453,8 @@ TEST synthetic_default(void) {
 /* A synthetic dataset written as OGB CSV (each undirected edge once, taxon ids 100 + species)
    loads back as itself: the loader and the generator build x the same way. */
 static int td_write_ogb(const char *dir, const rg_dataset *ds) {
-    static const char *const parts[3] = {"split/species/train.csv", "split/species/valid.csv", "split/species/test.csv"};
+    static const char *const parts[3] = {"split/species/train.csv", "split/species/valid.csv",
+                                         "split/species/test.csv"};
     const rg_graph *g = &ds->graph;
     const char *fmt = sizeof(rg_real) == sizeof(double) ? "%s%.17g" : "%s%.9g";
     char path[512];
@@ -473,7 +476,8 @@ static int td_write_ogb(const char *dir, const rg_dataset *ds) {
     td_path(path, sizeof path, dir, "raw/node-label.csv");
     if (ok && (f = fopen(path, "wb")) != NULL) {
         for (i = 0; i < ds->n_nodes; i++)
-            for (k = 0; k < ds->n_tasks; k++) fprintf(f, k + 1 < ds->n_tasks ? "%d," : "%d\n", (int)ds->y[i * ds->n_tasks + k]);
+            for (k = 0; k < ds->n_tasks; k++)
+                fprintf(f, k + 1 < ds->n_tasks ? "%d," : "%d\n", (int)ds->y[i * ds->n_tasks + k]);
         fclose(f);
     } else ok = 0;
     td_path(path, sizeof path, dir, "raw/node_species.csv");
