@@ -30,7 +30,7 @@ endif
 TEST_SRC = tests/runner.c tests/test_core.c tests/test_graph.c tests/test_errors.c tests/test_train.c \
            tests/test_layers.c tests/cases_basic.c tests/cases_convs.c tests/test_convs.c \
            tests/cases_gen.c tests/test_norm.c tests/cases_models.c tests/test_models.c \
-           tests/test_checkpoint.c
+           tests/test_checkpoint.c tests/test_data.c
 TEST_DEPS = $(TEST_SRC) revgnn.h tests/harness.h tests/layer_case.h
 ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1
@@ -54,7 +54,7 @@ $(BUILD)/harness_selftest: tests/harness_selftest.c tests/harness.h
 
 test: $(BUILD)/test_double $(BUILD)/test_float $(BUILD)/harness_selftest
 	@RG_TEST_REFERENCE=$(BUILD)/layer_reference.bin ./tests/run.sh $(BUILD)/harness_selftest $(BUILD)/test_double \
-	    $(BUILD)/test_float "./tests/readme_example.sh $(BUILD)"
+	    $(BUILD)/test_float "./tests/readme_example.sh $(BUILD)" ./tests/test_fetch.sh
 
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(BUILD)/asan/test_double: $(TEST_DEPS)

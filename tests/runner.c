@@ -14,6 +14,7 @@ SUITE_EXTERN(norm);
 SUITE_EXTERN(gen);
 SUITE_EXTERN(models);
 SUITE_EXTERN(checkpoint);
+SUITE_EXTERN(data);
 
 GREATEST_MAIN_DEFS();
 
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
     RUN_SUITE(gen);
     RUN_SUITE(models);
     RUN_SUITE(checkpoint);
+    RUN_SUITE(data);
 #ifdef HARNESS_PRINT_CLOSING_LINE
     GREATEST_MAIN_END();
 #else
