@@ -27,7 +27,7 @@ else
 endif
 
 # ---- tests ----
-TEST_SRC = tests/runner.c tests/test_layers.c tests/cases_basic.c tests/cases_conv.c
+TEST_SRC = tests/runner.c tests/test_layers.c tests/cases_basic.c tests/cases_conv.c tests/test_gemm.c
 TEST_DEPS = $(TEST_SRC) revgnn.h tests/harness.h tests/layer_case.h
 ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1

@@ -5,6 +5,7 @@
 #include "harness.h"
 
 SUITE_EXTERN(layers);
+SUITE_EXTERN(gemm);
 
 GREATEST_MAIN_DEFS();
 
@@ -12,5 +13,6 @@ int main(int argc, char **argv) {
     GREATEST_MAIN_BEGIN();
     printf("revgnn tests, REVGNN_REAL = %s\n", sizeof(rg_real) == sizeof(double) ? "double" : "float");
     RUN_SUITE(layers);
+    RUN_SUITE(gemm);
     GREATEST_MAIN_END();
 }
