@@ -35,8 +35,16 @@
                          the allocator; define both or neither. ctx is the rg_ctx* or NULL.
       REVGNN_ASSERT(x)   internal invariant check (default: assert). Never used on user input.
       REVGNN_CBLAS       route dense products through cblas_sgemm/cblas_dgemm (link a CBLAS).
+                         The BLAS then picks its own threads, and whether results are bitwise
+                         the same for any thread count is up to it (the built-in GEMM's are).
       REVGNN_NO_OPENMP   build single-threaded even when compiled with -fopenmp.
       REVGNN_NO_STDIO    leave out everything that touches files (loaders, checkpoints).
+
+   ENVIRONMENT
+      REVGNN_CPU_ISA     portable, avx2 or avx512: the micro-kernel of the built-in CPU GEMM,
+                         read when a CPU context is created (default: the fastest this CPU
+                         runs). For tests and benchmarks; kernels with and without fused
+                         multiply-add may differ in the last bits.
 
    CONTENTS (each section opens with a banner comment)
       configuration - status and errors - context, allocator, memory accounting - tensors -
@@ -113,7 +121,8 @@ typedef struct rg_ctx {
     rg_status status;       /* first error an op reported since the last rg_ctx_take_status */
 } rg_ctx;
 
-/* CPU context. n_threads <= 0 means every available thread (OpenMP), else that many. */
+/* CPU context. n_threads <= 0 means every available thread (OpenMP), else that many.
+   RG_ERR_ARG when the environment's REVGNN_CPU_ISA names a GEMM kernel this CPU lacks. */
 RGDEF rg_status rg_ctx_create_cpu(rg_ctx **out, int n_threads, uint64_t seed);
 RGDEF void rg_ctx_destroy(rg_ctx *ctx);
 RGDEF size_t rg_mem_current(const rg_ctx *ctx);
