@@ -3,6 +3,7 @@
 #   make test-asan   the same tests under -fsanitize=address,undefined
 #   make NO_OMP=1    build without OpenMP
 #   make test GREATEST_H=/path/to/greatest.h   the same test files against upstream greatest
+#   make bench       every benchmark (bench-gemm: built-in GEMM vs OpenBLAS, needs libopenblas-dev)
 
 CC ?= cc
 CXX ?= c++
@@ -30,13 +31,14 @@ endif
 TEST_SRC = tests/runner.c tests/test_core.c tests/test_graph.c tests/test_errors.c tests/test_train.c \
            tests/test_layers.c tests/cases_basic.c tests/cases_convs.c tests/test_convs.c \
            tests/cases_gen.c tests/test_norm.c tests/cases_models.c tests/test_models.c \
-           tests/test_checkpoint.c tests/test_data.c
+           tests/test_checkpoint.c tests/test_data.c \
+           tests/test_gemm.c
 TEST_DEPS = $(TEST_SRC) revgnn.h tests/harness.h tests/layer_case.h
 ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1
 endif
 
-.PHONY: all test test-asan test-compile bench clean
+.PHONY: all test test-asan test-compile bench bench-gemm openblas-check clean
 all: $(BUILD)/test_double $(BUILD)/test_float
 
 $(BUILD)/test_double: $(TEST_DEPS)
@@ -84,7 +86,36 @@ $(BUILD)/memory_scaling: bench/memory_scaling.c revgnn.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
 
-bench: $(BUILD)/memory_scaling
+
+
+# OpenBLAS through pkg-config, looked up when used (openblas-check may just have installed it)
+OPENBLAS_FLAGS = $(shell pkg-config --cflags --libs openblas 2>/dev/null || echo -lopenblas)
+OPENBLAS_PROBE = printf '\043include <cblas.h>\nint main(void) { openblas_set_num_threads(1); return 0; }\n' | \
+	$(CC) -x c - -o /dev/null $(OPENBLAS_FLAGS) 2>/dev/null
+# OpenBLAS 0.3.21 (Debian 12) does not know recent Xeons and falls back to its SSE3 kernels
+# ("Prescott"); name its AVX-512 or AVX2 ones unless OPENBLAS_CORETYPE is set already.
+OPENBLAS_CORE = $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo SkylakeX || \
+	(grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo Haswell))
+
+openblas-check:
+	@if ! $(OPENBLAS_PROBE); then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "✗ OpenBLAS not found: apt-get install -y libopenblas-dev"; \
+	    apt-get install -y libopenblas-dev >/dev/null && $(OPENBLAS_PROBE) || exit 1; \
+	  else \
+	    echo "✗ OpenBLAS not found: install it (Debian/Ubuntu: sudo apt-get install libopenblas-dev)"; exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/bench_gemm: bench/gemm.c revgnn.h | openblas-check
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_BASE) bench/gemm.c -o $@ $(OPENBLAS_FLAGS) $(LDLIBS)
+
+bench-gemm: $(BUILD)/bench_gemm
+	@mkdir -p bench/results
+	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$(OPENBLAS_CORE)} ./$(BUILD)/bench_gemm bench/results/gemm.csv
+
+bench: $(BUILD)/memory_scaling bench-gemm
 
 clean:
 	rm -rf $(BUILD)

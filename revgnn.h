@@ -35,8 +35,16 @@
                          the allocator; define both or neither. ctx is the rg_ctx* or NULL.
       REVGNN_ASSERT(x)   internal invariant check (default: assert). Never used on user input.
       REVGNN_CBLAS       route dense products through cblas_sgemm/cblas_dgemm (link a CBLAS).
+                         The BLAS then picks its own threads, and whether results are bitwise
+                         the same for any thread count is up to it (the built-in GEMM's are).
       REVGNN_NO_OPENMP   build single-threaded even when compiled with -fopenmp.
       REVGNN_NO_STDIO    leave out everything that touches files (loaders, checkpoints).
+
+   ENVIRONMENT
+      REVGNN_CPU_ISA     portable, avx2 or avx512: the micro-kernel of the built-in CPU GEMM,
+                         read when a CPU context is created (default: the fastest this CPU
+                         runs). For tests and benchmarks; kernels with and without fused
+                         multiply-add may differ in the last bits.
 
    CONTENTS (each section opens with a banner comment)
       configuration - status and errors - context, allocator, memory accounting - tensors -
@@ -114,7 +122,8 @@ typedef struct rg_ctx {
     rg_status status;       /* first error an op reported since the last rg_ctx_take_status */
 } rg_ctx;
 
-/* CPU context. n_threads <= 0 means every available thread (OpenMP), else that many. */
+/* CPU context. n_threads <= 0 means every available thread (OpenMP), else that many.
+   RG_ERR_ARG when the environment's REVGNN_CPU_ISA names a GEMM kernel this CPU lacks. */
 RGDEF rg_status rg_ctx_create_cpu(rg_ctx **out, int n_threads, uint64_t seed);
 RGDEF void rg_ctx_destroy(rg_ctx *ctx);
 RGDEF size_t rg_mem_current(const rg_ctx *ctx);
@@ -537,6 +546,7 @@ RGDEF rg_gen_config rg_gen_config_default(int64_t dim); /* softmax, t = 1 learne
 /* names: name + "edge_encoder.weight"/".bias", "t", "p", "msg_norm.scale", then the MLP as
    "mlp.0." (Linear 1), "mlp.1." (norm), "mlp.3." (Linear 2), PyTorch Sequential style */
 RGDEF void rg_gen_bind(rg_gen *p, rg_binder *b, const rg_gen_config *cfg, const char *name);
+#include <limits.h>
 /* Linear layers as rg_linear_init (streams stream .. stream + 5), norm as rg_norm_init, t and p
    from the config, s = 1 */
 RGDEF rg_status rg_gen_init(rg_ctx *ctx, const rg_gen *p, const rg_gen_config *cfg, uint64_t stream);
@@ -961,6 +971,36 @@ RGDEF rg_status rg_dataset_synthetic(const rg_synthetic_options *options, rg_dat
 #define RG_RESTRICT __restrict__
 #else
 #define RG_RESTRICT
+#endif
+
+/* Vectorisation hints that expand to nothing where they are not understood. RG__SIMD asks
+   for the next loop to be vectorised (OpenMP's simd; plain -O2 vectorises the same loops
+   when the trip count is a constant); RG__FORCE_INLINE lets one kernel body be compiled
+   with constant tile sizes inside each ISA-specific wrapper. */
+#if RG__OMP
+#define RG__SIMD RG__PRAGMA(omp simd)
+#else
+#define RG__SIMD
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define RG__FORCE_INLINE __attribute__((always_inline)) inline
+#elif defined(_MSC_VER)
+#define RG__FORCE_INLINE __forceinline
+#else
+#define RG__FORCE_INLINE inline
+#endif
+
+/* x86 with GCC or clang: GEMM micro-kernels for AVX2 and AVX-512 are compiled beside the
+   portable one (target attributes) and picked at run time from the CPU's features. */
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
+    !defined(__CUDACC__) && !defined(REVGNN_CBLAS)
+#define RG__GEMM_X86 1
+#else
+#define RG__GEMM_X86 0
+#endif
+
+#ifdef REVGNN_CBLAS
+#include <cblas.h>
 #endif
 
 #ifdef __cplusplus
@@ -1546,8 +1586,9 @@ static void rg__cpu_copy(rg_ctx *ctx, void *dst, const void *src, size_t bytes, 
 }
 static void rg__cpu_synchronize(rg_ctx *ctx) { (void)ctx; }
 
-/* Reference GEMM: the oracle of the tests and the fallback for odd shapes. Each C entry is
-   one sequential sum over k, so its value never depends on the thread count. */
+/* Reference GEMM: the plain definition, kept beside the blocked one below as its oracle, and
+   the path for K = 0. Each C entry is one sequential sum over k, so its value never depends
+   on the thread count. */
 static void rg__gemm_naive(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, int64_t K, rg_real alpha,
                            const rg_real *A, int64_t lda, const rg_real *B, int64_t ldb, rg_real beta,
                            rg_real *C, int64_t ldc) {
@@ -1562,6 +1603,354 @@ static void rg__gemm_naive(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, in
             C[i * ldc + j] = beta == 0 ? alpha * acc : alpha * acc + beta * C[i * ldc + j];
         }
     }
+}
+
+/* ---- built-in GEMM ----
+   BLIS-style blocking: column blocks of C (RG__GEMM_NC) > K blocks (RG__GEMM_KC), op(B)'s
+   block packed once into nr-wide panels (kc, nr) > micro-panels of mr rows of op(A) >
+   micro-panels of nr columns > a micro-kernel that keeps an (mr, nr) tile of C in registers
+   and writes it back. op(A)'s rows are packed into (kc, mr) when A is transposed or at the
+   ragged bottom edge, and read in place otherwise: the kernel broadcasts one value per row,
+   so rows need no new layout. The whole loop nest is compiled once per instruction set with
+   its tile size as constants, and the context picks one for its CPU.
+
+   Determinism: every entry of C gets the same arithmetic whatever the tiling or the thread
+   count. For each K block in order (fixed boundaries 0, KC, 2 KC ...) the kernel forms one
+   sequential sum over k (zero-padded lanes never mix into real entries), then C = alpha acc
+   + beta C for the first block and C += alpha acc after it. Threads own disjoint ranges of
+   whole micro-tiles. Only the kernel's use of fused multiply-adds can change the last bits:
+   between CPUs, never between thread counts. */
+#ifndef REVGNN_CBLAS
+#define RG__GEMM_KC 256
+#define RG__GEMM_NC 1024
+#define RG__GEMM_MR_MAX 8
+#define RG__GEMM_NR_MAX (128 / (int)sizeof(rg_real)) /* two 512-bit vectors */
+
+/* What one call shares with its threads. */
+typedef struct rg__gemm_args {
+    int ta, tb;
+    int64_t K;
+    rg_real alpha, beta;
+    const rg_real *A, *B;
+    rg_real *C;
+    int64_t lda, ldb, ldc;
+} rg__gemm_args;
+
+/* C[i0:i1, j0:j1] by one thread, with its buffers bp (min(K, KC), the region's width rounded
+   up to nr and at most NC) and ap (min(K, KC), mr). */
+typedef void (*rg__gemm_region_fn)(const rg__gemm_args *g, rg_real *bp, rg_real *ap, int64_t i0, int64_t i1,
+                                   int64_t j0, int64_t j1);
+typedef struct rg__gemm_kernel {
+    const char *isa;       /* its name for REVGNN_CPU_ISA */
+    int mr, nr;            /* tile: mr rows of op(A) by nr columns of op(B) */
+    rg__gemm_region_fn region;
+} rg__gemm_kernel;
+
+static RG__FORCE_INLINE rg_real rg__fma(rg_real x, rg_real y, rg_real z) {
+    return sizeof(rg_real) == sizeof(float) ? (rg_real)fmaf((float)x, (float)y, (float)z) : (rg_real)fma(x, y, z);
+}
+
+/* bp (kc, nr) panels, panel p holding columns j0 + p nr ...: op(B)(k0 + k, j), zero past j0 + nc */
+static RG__FORCE_INLINE void rg__gemm_pack_b(rg_real *RG_RESTRICT bp, const rg__gemm_args *g, int64_t k0,
+                                             int64_t kc, int64_t j0, int64_t nc, const int nr) {
+    int64_t p, k, j;
+    for (p = 0; p < nc; p += nr) {
+        rg_real *RG_RESTRICT panel = bp + p * kc;
+        int64_t w = nc - p;
+        if (g->tb) {
+            for (j = 0; j < nr; j++) {
+                if (j < w) {
+                    const rg_real *col = g->B + (j0 + p + j) * g->ldb + k0;
+                    for (k = 0; k < kc; k++) panel[k * nr + j] = col[k];
+                } else {
+                    for (k = 0; k < kc; k++) panel[k * nr + j] = 0;
+                }
+            }
+        } else if (w >= nr) {
+            for (k = 0; k < kc; k++) {
+                const rg_real *row = g->B + (k0 + k) * g->ldb + j0 + p;
+                for (j = 0; j < nr; j++) panel[k * nr + j] = row[j];
+            }
+        } else {
+            for (k = 0; k < kc; k++) {
+                const rg_real *row = g->B + (k0 + k) * g->ldb + j0 + p;
+                for (j = 0; j < nr; j++) panel[k * nr + j] = 0;
+                for (j = 0; j < w; j++) panel[k * nr + j] = row[j];
+            }
+        }
+    }
+}
+
+/* ap (kc, mr): op(A)(i0 + r, k0 + k) for r < m, zero below */
+static RG__FORCE_INLINE void rg__gemm_pack_a(rg_real *RG_RESTRICT ap, const rg__gemm_args *g, int64_t i0, int64_t m,
+                                             int64_t k0, int64_t kc, const int mr) {
+    int64_t r, k;
+    if (g->ta && m == mr) {
+        for (k = 0; k < kc; k++) {
+            const rg_real *row = g->A + (k0 + k) * g->lda + i0;
+            for (r = 0; r < mr; r++) ap[k * mr + r] = row[r];
+        }
+        return;
+    }
+    for (k = 0; k < kc; k++)
+        for (r = 0; r < mr; r++)
+            ap[k * mr + r] = r >= m ? (rg_real)0 : g->ta ? g->A[(k0 + k) * g->lda + i0 + r] : g->A[(i0 + r) * g->lda + k0 + k];
+}
+
+/* One row of the write-back: the first K block sets C = alpha acc + beta C (beta == 0 never
+   reads C), later blocks add alpha acc. */
+static RG__FORCE_INLINE void rg__gemm_store_row(rg_real *RG_RESTRICT c, const rg_real *RG_RESTRICT acc, int64_t n,
+                                                rg_real alpha, rg_real beta, int first) {
+    int64_t j;
+    if (!first)
+        for (j = 0; j < n; j++) c[j] += alpha * acc[j];
+    else if (beta == 0)
+        for (j = 0; j < n; j++) c[j] = alpha * acc[j];
+    else
+        for (j = 0; j < n; j++) c[j] = alpha * acc[j] + beta * c[j];
+}
+
+/* The micro-kernel: the (m, n) corner of an (mr, nw) tile of C at c, from a(r, k) = a[r a_rs
+   + k a_ks] (a packed panel or rows in place) and the first nw columns of the packed panel b
+   (kc, nr). Each row of accumulators is its own array, indexed by constants only, so the
+   compiler keeps them in registers; fused: one rounding per multiply-add (FMA hardware)
+   instead of two. */
+#define RG__GEMM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define RG__GEMM_DECL(r) rg_real c##r[RG__GEMM_NR_MAX]; const rg_real *a##r = (r) < mr ? a + (r) * a_rs : a;
+#define RG__GEMM_ZERO(r) if ((r) < mr) { for (j = 0; j < nw; j++) c##r[j] = 0; }
+#define RG__GEMM_STEP(r)                                                                                   \
+    if ((r) < mr) {                                                                                        \
+        RG__SIMD for (j = 0; j < nw; j++) c##r[j] = fused ? rg__fma(a##r[ka], bk[j], c##r[j]) : c##r[j] + a##r[ka] * bk[j]; \
+    }
+#define RG__GEMM_FULL(r) if ((r) < mr) rg__gemm_store_row(c + (r) * ldc, c##r, nw, alpha, beta, first);
+#define RG__GEMM_SPILL(r) if ((r) < mr) { for (j = 0; j < nw; j++) tile[(r) * nw + j] = c##r[j]; }
+static RG__FORCE_INLINE void rg__gemm_micro(int64_t kc, const rg_real *RG_RESTRICT a, int64_t a_rs, int64_t a_ks,
+                                            const rg_real *RG_RESTRICT b, rg_real *RG_RESTRICT c, int64_t ldc,
+                                            int64_t m, int64_t n, rg_real alpha, rg_real beta, int first,
+                                            const int mr, const int nw, const int nr, const int fused) {
+    int64_t k, ka;
+    int j;
+    RG__GEMM_ROWS(RG__GEMM_DECL)
+    RG__GEMM_ROWS(RG__GEMM_ZERO)
+    for (k = 0, ka = 0; k < kc; k++, ka += a_ks) {
+        const rg_real *bk = b + k * nr;
+        RG__GEMM_ROWS(RG__GEMM_STEP)
+    }
+    if (m == mr && n == nw) {
+        RG__GEMM_ROWS(RG__GEMM_FULL)
+    } else { /* the ragged edge: through memory, the same arithmetic */
+        rg_real tile[RG__GEMM_MR_MAX * RG__GEMM_NR_MAX];
+        int64_t r;
+        RG__GEMM_ROWS(RG__GEMM_SPILL)
+        for (r = 0; r < m; r++) rg__gemm_store_row(c + r * ldc, tile + r * nw, n, alpha, beta, first);
+    }
+}
+#undef RG__GEMM_ROWS
+#undef RG__GEMM_DECL
+#undef RG__GEMM_ZERO
+#undef RG__GEMM_STEP
+#undef RG__GEMM_FULL
+#undef RG__GEMM_SPILL
+
+static RG__FORCE_INLINE void rg__gemm_region(const rg__gemm_args *g, rg_real *bp, rg_real *ap, int64_t i0,
+                                             int64_t i1, int64_t j0, int64_t j1, const int mr, const int nr,
+                                             const int fused) {
+    int64_t jc, pc, ic, jr;
+    for (jc = j0; jc < j1; jc += RG__GEMM_NC) {
+        int64_t nc = j1 - jc < RG__GEMM_NC ? j1 - jc : RG__GEMM_NC;
+        for (pc = 0; pc < g->K; pc += RG__GEMM_KC) {
+            int64_t kc = g->K - pc < RG__GEMM_KC ? g->K - pc : RG__GEMM_KC;
+            rg__gemm_pack_b(bp, g, pc, kc, jc, nc, nr);
+            for (ic = i0; ic < i1; ic += mr) {
+                int64_t m = i1 - ic < mr ? i1 - ic : mr;
+                const rg_real *a = ap;
+                int64_t a_rs = 1, a_ks = mr;
+                if (g->ta || m < mr) {
+                    rg__gemm_pack_a(ap, g, ic, m, pc, kc, mr);
+                } else {
+                    a = g->A + ic * g->lda + pc;
+                    a_rs = g->lda;
+                    a_ks = 1;
+                }
+                for (jr = 0; jr < nc; jr += nr) {
+                    int64_t n = nc - jr < nr ? nc - jr : nr;
+                    rg_real *c = g->C + ic * g->ldc + jc + jr;
+                    if (n > nr / 2) /* a last panel of at most half width runs a half-width tile */
+                        rg__gemm_micro(kc, a, a_rs, a_ks, bp + jr * kc, c, g->ldc, m, n, g->alpha, g->beta, pc == 0,
+                                       mr, nr, nr, fused);
+                    else
+                        rg__gemm_micro(kc, a, a_rs, a_ks, bp + jr * kc, c, g->ldc, m, n, g->alpha, g->beta, pc == 0,
+                                       mr, nr / 2, nr, fused);
+                }
+            }
+        }
+    }
+}
+
+/* One instance per instruction set: the same loops, compiled with its tile size. The
+   portable one assumes 16-byte vectors (SSE2, NEON) and 16 registers; nr is two vectors. */
+#define RG__GEMM_NR(vector_bytes) (2 * (vector_bytes) / (int)sizeof(rg_real))
+#define RG__GEMM_INSTANCE(name, mr, nr, fused)                                                                  \
+    static void name(const rg__gemm_args *g, rg_real *bp, rg_real *ap, int64_t i0, int64_t i1, int64_t j0,       \
+                     int64_t j1) {                                                                              \
+        rg__gemm_region(g, bp, ap, i0, i1, j0, j1, mr, nr, fused);                                              \
+    }
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+#define RG__GEMM_PORTABLE_FUSED 1
+#else
+#define RG__GEMM_PORTABLE_FUSED 0
+#endif
+#define RG__GEMM_PORTABLE_MR 6
+#define RG__GEMM_AVX2_MR 6
+#define RG__GEMM_AVX512_MR 8
+RG__GEMM_INSTANCE(rg__gemm_region_portable, RG__GEMM_PORTABLE_MR, RG__GEMM_NR(16), RG__GEMM_PORTABLE_FUSED)
+#if RG__GEMM_X86
+#if defined(__clang__)
+#define RG__TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#else
+#define RG__TARGET_AVX512 __attribute__((target("avx512f,avx2,fma,prefer-vector-width=512")))
+#endif
+__attribute__((target("avx2,fma"))) RG__GEMM_INSTANCE(rg__gemm_region_avx2, RG__GEMM_AVX2_MR, RG__GEMM_NR(32), 1)
+RG__TARGET_AVX512 RG__GEMM_INSTANCE(rg__gemm_region_avx512, RG__GEMM_AVX512_MR, RG__GEMM_NR(64), 1)
+#endif
+#undef RG__GEMM_INSTANCE
+
+/* ascending speed: the last one the CPU runs is the default */
+static const rg__gemm_kernel rg__gemm_kernels[] = {
+    {"portable", RG__GEMM_PORTABLE_MR, RG__GEMM_NR(16), rg__gemm_region_portable},
+#if RG__GEMM_X86
+    {"avx2", RG__GEMM_AVX2_MR, RG__GEMM_NR(32), rg__gemm_region_avx2},
+    {"avx512", RG__GEMM_AVX512_MR, RG__GEMM_NR(64), rg__gemm_region_avx512},
+#endif
+};
+#endif /* !REVGNN_CBLAS */
+
+/* The CPU backend's private state (ctx->backend). A context serves one host thread at a
+   time; inside an op, OpenMP threads use disjoint slots of the scratch. */
+typedef struct rg__cpu_state {
+#ifndef REVGNN_CBLAS
+    const rg__gemm_kernel *gemm;  /* micro-kernel picked for this CPU */
+#endif
+    void *scratch_raw;            /* GEMM packing buffers: grown on demand, freed with the context */
+    rg_real *scratch;             /* scratch_raw aligned to 64 bytes */
+    size_t scratch_reals;         /* reals usable at scratch */
+} rg__cpu_state;
+
+#ifndef REVGNN_CBLAS
+/* The context's scratch, at least reals long; NULL with RG_ERR_OOM recorded on failure. */
+static rg_real *rg__cpu_scratch(rg_ctx *ctx, size_t reals) {
+    rg__cpu_state *s = (rg__cpu_state *)ctx->backend;
+    if (reals > s->scratch_reals) {
+        if (s->scratch_raw) REVGNN_FREE(ctx, s->scratch_raw);
+        s->scratch = NULL;
+        s->scratch_reals = 0;
+        s->scratch_raw = REVGNN_MALLOC(ctx, reals * sizeof(rg_real) + 64);
+        if (!s->scratch_raw) {
+            rg_status st = RG__FAIL(RG_ERR_OOM, "cpu gemm: out of host memory for %zu bytes of packing buffers",
+                                    reals * sizeof(rg_real));
+            if (ctx->status == RG_OK) ctx->status = st;
+            return NULL;
+        }
+        s->scratch = (rg_real *)(((uintptr_t)s->scratch_raw + 63) & ~(uintptr_t)63);
+        s->scratch_reals = reals;
+    }
+    return s->scratch;
+}
+
+static int rg__gemm_cpu_has(const rg__gemm_kernel *k) {
+#if RG__GEMM_X86
+    __builtin_cpu_init();
+    if (k->region == rg__gemm_region_avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (k->region == rg__gemm_region_avx512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return k->region == rg__gemm_region_portable;
+}
+
+/* The fastest kernel this CPU runs (the table is in ascending order), or the one that the
+   environment variable REVGNN_CPU_ISA names, so tests and benchmarks can compare them. */
+static rg_status rg__gemm_pick(const rg__gemm_kernel **out) {
+    const char *want = getenv("REVGNN_CPU_ISA");
+    int i, n = (int)(sizeof rg__gemm_kernels / sizeof rg__gemm_kernels[0]);
+    *out = &rg__gemm_kernels[0];
+    for (i = 0; i < n; i++) {
+        const rg__gemm_kernel *k = &rg__gemm_kernels[i];
+        if (!want || !*want) {
+            if (rg__gemm_cpu_has(k)) *out = k;
+        } else if (strcmp(want, k->isa) == 0) {
+            RG__CHECK_ARG(rg__gemm_cpu_has(k), "REVGNN_CPU_ISA=%s: this CPU lacks that instruction set", want);
+            *out = k;
+            return RG_OK;
+        }
+    }
+    RG__CHECK_ARG(!want || !*want, "REVGNN_CPU_ISA=%s is not a GEMM kernel of this build (portable%s)", want,
+                  RG__GEMM_X86 ? ", avx2, avx512" : "");
+    return RG_OK;
+}
+#endif /* !REVGNN_CBLAS */
+
+static void rg__cpu_gemm(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, int64_t K, rg_real alpha,
+                         const rg_real *A, int64_t lda, const rg_real *B, int64_t ldb, rg_real beta,
+                         rg_real *C, int64_t ldc) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) { /* C = beta C: nothing to block */
+        rg__gemm_naive(ctx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#ifdef REVGNN_CBLAS
+    /* The BLAS threads on its own: ctx->n_threads does not apply, and whether results are
+       identical for any thread count is up to the BLAS. */
+    if (M > INT_MAX || N > INT_MAX || K > INT_MAX || lda > INT_MAX || ldb > INT_MAX || ldc > INT_MAX) {
+        rg_status st = RG__FAIL(RG_ERR_ARG, "cpu gemm: %lldx%lldx%lld exceeds the int sizes of CBLAS",
+                                (long long)M, (long long)N, (long long)K);
+        if (ctx->status == RG_OK) ctx->status = st;
+        return;
+    }
+    if (sizeof(rg_real) == sizeof(float))
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                    (int)K, (float)alpha, (const float *)A, (int)lda, (const float *)B, (int)ldb, (float)beta,
+                    (float *)C, (int)ldc);
+    else
+        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                    (int)K, (double)alpha, (const double *)A, (int)lda, (const double *)B, (int)ldb, (double)beta,
+                    (double *)C, (int)ldc);
+#else
+    {
+        const rg__gemm_kernel *kern = ((rg__cpu_state *)ctx->backend)->gemm;
+        rg__gemm_args g;
+        int64_t mr, nr, m_tiles, n_tiles, tiles, n_parts, width, kc, nc, slot, part;
+        double work = (double)M * (double)N * (double)K;
+        int split_m;
+        rg_real *scratch;
+        g.ta = ta; g.tb = tb; g.K = K; g.alpha = alpha; g.beta = beta;
+        g.A = A; g.B = B; g.C = C; g.lda = lda; g.ldb = ldb; g.ldc = ldc;
+        mr = kern->mr;
+        nr = kern->nr;
+        /* threads split the side with more tiles, in whole tiles, each thread getting at
+           least 2^20 multiply-adds */
+        m_tiles = (M + mr - 1) / mr;
+        n_tiles = (N + nr - 1) / nr;
+        split_m = m_tiles >= n_tiles;
+        tiles = split_m ? m_tiles : n_tiles;
+        n_parts = ctx->n_threads < tiles ? ctx->n_threads : tiles;
+        while (n_parts > 1 && work / (double)n_parts < 1048576.0) n_parts--;
+        width = split_m ? N : (tiles + n_parts - 1) / n_parts * nr;
+        kc = K < RG__GEMM_KC ? K : RG__GEMM_KC;
+        nc = ((width < RG__GEMM_NC ? width : RG__GEMM_NC) + nr - 1) / nr * nr;
+        slot = (kc * (nc + mr) + 15) / 16 * 16; /* whole 64-byte lines for floats, so slots stay aligned */
+        scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts));
+        if (!scratch) return;
+        RG__PARALLEL_FOR((int)n_parts)
+        for (part = 0; part < n_parts; part++) {
+            int64_t t0 = part * tiles / n_parts, t1 = (part + 1) * tiles / n_parts;
+            rg_real *bp = scratch + part * slot, *ap = bp + kc * nc;
+            if (split_m)
+                kern->region(&g, bp, ap, t0 * mr, t1 * mr < M ? t1 * mr : M, 0, N);
+            else
+                kern->region(&g, bp, ap, 0, M, t0 * nr, t1 * nr < N ? t1 * nr : N);
+        }
+    }
+#endif
 }
 
 static void rg__cpu_fill(rg_ctx *ctx, rg_real *x, int64_t n, rg_real v) {
@@ -2408,7 +2797,13 @@ static void rg__cpu_regroup(rg_ctx *ctx, rg_real *dst, const rg_real *src, int64
     }
 }
 
-static void rg__cpu_destroy(rg_ctx *ctx) { (void)ctx; }
+static void rg__cpu_destroy(rg_ctx *ctx) {
+    rg__cpu_state *s = (rg__cpu_state *)ctx->backend;
+    if (!s) return;
+    if (s->scratch_raw) REVGNN_FREE(ctx, s->scratch_raw);
+    REVGNN_FREE(ctx, s);
+    ctx->backend = NULL;
+}
 
 static const rg_backend rg__cpu_backend = {
     "cpu",
@@ -2417,7 +2812,7 @@ static const rg_backend rg__cpu_backend = {
     rg__cpu_copy,
     rg__cpu_synchronize,
     rg__cpu_destroy,
-    rg__gemm_naive,
+    rg__cpu_gemm,
     rg__cpu_fill,
     rg__cpu_axpby,
     rg__cpu_add_bias,
@@ -2452,6 +2847,7 @@ static const rg_backend rg__cpu_backend = {
 
 RGDEF rg_status rg_ctx_create_cpu(rg_ctx **out, int n_threads, uint64_t seed) {
     rg_ctx *ctx;
+    rg__cpu_state *s;
     RG__CHECK_ARG(out != NULL, "rg_ctx_create_cpu: NULL output");
     *out = NULL;
     ctx = (rg_ctx *)REVGNN_MALLOC(NULL, sizeof(rg_ctx));
@@ -2465,6 +2861,19 @@ RGDEF rg_status rg_ctx_create_cpu(rg_ctx **out, int n_threads, uint64_t seed) {
     ctx->n_threads = 1;
 #endif
     ctx->seed = seed;
+    s = (rg__cpu_state *)REVGNN_MALLOC(ctx, sizeof(rg__cpu_state));
+    if (!s) {
+        REVGNN_FREE(ctx, ctx);
+        return RG__FAIL(RG_ERR_OOM, "rg_ctx_create_cpu: out of host memory");
+    }
+    memset(s, 0, sizeof *s);
+    ctx->backend = s;
+#ifndef REVGNN_CBLAS
+    {
+        rg_status st = rg__gemm_pick(&s->gemm);
+        if (st != RG_OK) { rg_ctx_destroy(ctx); return st; }
+    }
+#endif
     *out = ctx;
     return RG_OK;
 }

@@ -15,6 +15,7 @@ SUITE_EXTERN(gen);
 SUITE_EXTERN(models);
 SUITE_EXTERN(checkpoint);
 SUITE_EXTERN(data);
+SUITE_EXTERN(gemm);
 
 GREATEST_MAIN_DEFS();
 
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
     RUN_SUITE(models);
     RUN_SUITE(checkpoint);
     RUN_SUITE(data);
+    RUN_SUITE(gemm);
 #ifdef HARNESS_PRINT_CLOSING_LINE
     GREATEST_MAIN_END();
 #else
