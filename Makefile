@@ -38,7 +38,7 @@ ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1
 endif
 
-.PHONY: all test test-asan test-compile bench bench-gemm openblas-check clean
+.PHONY: all test test-asan test-compile bench bench-gemm openblas-check examples run clean
 all: $(BUILD)/test_double $(BUILD)/test_float
 
 $(BUILD)/test_double: $(TEST_DEPS)
@@ -54,9 +54,30 @@ $(BUILD)/harness_selftest: tests/harness_selftest.c tests/harness.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(OPT) $(WARN) -Itests tests/harness_selftest.c -o $@
 
-test: $(BUILD)/test_double $(BUILD)/test_float $(BUILD)/harness_selftest
+# ---- examples ----
+EX_OPT ?= -O3 -march=native
+EX_DEPS = examples/common.h revgnn.h
+$(BUILD)/%: examples/%.c $(EX_DEPS)
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 $(EX_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
+# sanitizer builds for tests/test_examples.sh: bad input must not crash or leak
+$(BUILD)/%_check: examples/%.c $(EX_DEPS)
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -O1 -g $(ASAN) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
+examples: $(BUILD)/proteins $(BUILD)/arxiv
+
+# The main job: a RevGNN on the built-in synthetic proteins-like graph, then the same run
+# with zero layers (an MLP on the node features) for comparison.
+run: $(BUILD)/proteins
+	./$(BUILD)/proteins
+	@echo
+	@echo "the same run with zero layers, an MLP on the node features:"
+	./$(BUILD)/proteins --arch res --layers 0 --groups 1
+
+test: $(BUILD)/test_double $(BUILD)/test_float $(BUILD)/harness_selftest $(BUILD)/proteins_check $(BUILD)/arxiv_check
 	@RG_TEST_REFERENCE=$(BUILD)/layer_reference.bin ./tests/run.sh $(BUILD)/harness_selftest $(BUILD)/test_double \
-	    $(BUILD)/test_float "./tests/readme_example.sh $(BUILD)" ./tests/test_fetch.sh
+	    $(BUILD)/test_float "./tests/readme_example.sh $(BUILD)" ./tests/test_fetch.sh \
+	    "./tests/test_examples.sh $(BUILD)"
 
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(BUILD)/asan/test_double: $(TEST_DEPS)

@@ -645,54 +645,6 @@ RGDEF rg_status rg_gat_forward(rg_ctx *ctx, rg_tensor y, rg_gat_cache *cache, rg
 RGDEF rg_status rg_gat_backward(rg_ctx *ctx, rg_tensor dx, const rg_gat *grad, rg_tensor dy, rg_tensor x,
                                 const rg_graph *g, rg_gat_cache *cache, const rg_gat *p, const rg_gat_config *cfg);
 
-/* ============================== losses and metrics ============================== */
-
-/* Binary cross-entropy with logits (N, T) against targets (N, T), averaged over the entries
-   where mask is 1: mask is (N, T) per entry, (N, 1) per row, or data NULL for every entry;
-   its values are 0 or 1. Writes the loss and dlogits (N, T) = dL/dlogits (zero where
-   masked out; may be logits itself). No selected entry is RG_ERR_ARG. */
-RGDEF rg_status rg_bce_logits(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits, rg_tensor targets,
-                              rg_tensor mask);
-/* Softmax cross-entropy of logits (N, C) averaged over rows[0..n_rows-1] (distinct device
-   int32 ids; rows NULL: every row, n_rows ignored) with labels (device int32, one per row of
-   logits, in [0, C) on the rows used). Writes the loss and dlogits (N, C) (zero on rows not
-   listed). An id or label out of range, or a repeated id, is RG_ERR_ARG. */
-RGDEF rg_status rg_softmax_xent(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits,
-                                const int32_t *labels, const int32_t *rows, int64_t n_rows);
-/* Metrics, as the OGB Evaluator computes them, on host arrays. scores and targets are
-   (n_rows, n_tasks) row-major; rows[0..n_sel-1] selects the rows scored (ids in [0, n_rows);
-   rows NULL: every row, n_sel ignored).
-   rg_rocauc: ROC-AUC of each task over the selected rows whose target is 0 or 1 (NaN means
-   unlabelled), by the Mann-Whitney U statistic with midranks for tied scores; *out = the
-   mean over the tasks that have both classes there, *n_valid_tasks (may be NULL) = their
-   count. No such task is RG_ERR_ARG; a target other than 0, 1, NaN is RG_ERR_ARG; a
-   non-finite score RG_ERR_NUMERIC. */
-RGDEF rg_status rg_rocauc(const rg_real *scores, const rg_real *targets, int64_t n_rows, int64_t n_tasks,
-                          const int32_t *rows, int64_t n_sel, double *out, int64_t *n_valid_tasks);
-/* rg_accuracy: the fraction of selected rows whose argmax over the n_classes scores (the first
-   one on ties) equals labels[row] (labels (n_rows) in [0, n_classes), else RG_ERR_ARG). */
-RGDEF rg_status rg_accuracy(const rg_real *scores, const int32_t *labels, int64_t n_rows, int64_t n_classes,
-                            const int32_t *rows, int64_t n_sel, double *out);
-
-/* ============================== Adam ============================== */
-
-typedef struct rg_adam {
-    double lr, beta1, beta2, eps;
-    double weight_decay;   /* L2 added to the gradient (Adam) or decoupled (AdamW) */
-    int decoupled;         /* 1: AdamW */
-    int64_t step;          /* steps taken; bias correction uses step after increment */
-} rg_adam;
-RGDEF rg_adam rg_adam_default(double lr); /* betas 0.9, 0.999, eps 1e-8, no decay */
-/* One step over flat blocks of equal size: params, grads, first and second moments (m, v
-   zeroed before the first step), as PyTorch's Adam / AdamW:
-   g = grad (+ wd p unless decoupled); p -= lr wd p (decoupled); m = b1 m + (1 - b1) g;
-   v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
-RGDEF rg_status rg_adam_step(rg_ctx *ctx, rg_adam *opt, rg_tensor params, rg_tensor grads, rg_tensor m, rg_tensor v);
-/* Scales grads by max_norm / (norm + 1e-6) when that is below 1, so their global L2 norm is
-   at most max_norm (PyTorch's clip_grad_norm_); *norm gets the norm before. A non-finite
-   norm is RG_ERR_NUMERIC and leaves grads alone. */
-RGDEF rg_status rg_clip_grad_norm(rg_ctx *ctx, rg_tensor grads, double max_norm, double *norm);
-
 /* ============================== models ============================== */
 
 /* A model is: node encoder Linear(in, D) [+ edge encoder Linear(edge_dim, W) when the graph
@@ -716,11 +668,12 @@ typedef struct rg_config {
     rg_conv_kind conv;
     rg_aggr aggr;           /* GEN aggregator (SUM, MEAN, MAX, SOFTMAX, POWER) */
     rg_norm_kind norm;      /* the norm of every block, of GEN's MLP and of the head */
-    int64_t layers;         /* L >= 1 (DEQ: default forward iteration cap) */
+    int64_t layers;         /* L >= 1 (DEQ: default forward iteration cap); RES also takes 0: an MLP */
     int64_t hidden;         /* D */
     int64_t groups;         /* C: >= 2 for rev and wt-rev, must divide D; 1 otherwise */
     int64_t heads;          /* GAT heads (must divide the conv width) */
     double dropout;         /* in [0, 1) */
+    double input_dropout;   /* dropout on the node features before the encoder, in [0, 1) */
     int64_t in_dim;         /* node feature width */
     int64_t edge_dim;       /* edge feature width, 0 for none (used by GEN only) */
     int64_t out_dim;        /* outputs per node (tasks or classes) */
@@ -783,8 +736,6 @@ RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, 
    call before the next forward is refused. */
 RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout);
 RGDEF rg_status rg_model_zero_grad(rg_model *m);
-/* One Adam step on the parameters with the model's gradients and moments. */
-RGDEF rg_status rg_model_adam_step(rg_model *m, rg_adam *opt);
 RGDEF rg_deq_stats rg_model_deq_stats(const rg_model *m);
 /* The hidden state: after forward, the last block's output; after backward, the first
    block's input as reconstructed (group-major (C, N, D/C)). For tests and diagnostics. */
@@ -803,20 +754,55 @@ typedef struct rg_memory_plan {
 } rg_memory_plan;
 RGDEF rg_status rg_model_memory_plan(const rg_config *cfg, int64_t n_nodes, int64_t n_edges, rg_memory_plan *plan);
 
-/* ============================== checkpoints ============================== */
+/* ============================== losses and metrics ============================== */
 
-/* safetensors files (8-byte little-endian header length, a JSON header, raw tensors), so
-   Python can open them with the `safetensors` package. They hold every parameter and buffer
-   under its model name, the Adam moments as "adam_m.<name>" and "adam_v.<name>", and in
-   __metadata__ the configuration, the epoch and the optimiser's state. Saving writes a
-   temporary file beside the target and renames it into place, so a crash leaves the old
-   file or the new one, never half of one. Loading checks names, shapes, dtype and the
-   configuration against the model and reads nothing into it unless everything matches. */
-RGDEF rg_status rg_checkpoint_save(const rg_model *m, const rg_adam *opt, int64_t epoch, const char *path);
-/* opt and epoch may be NULL (weights only). */
-RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, const char *path);
-/* The configuration as "key=value" pairs separated by spaces (what checkpoints store). */
-RGDEF void rg_config_format(const rg_config *cfg, char *buf, size_t size);
+/* Binary cross-entropy with logits (N, T) against targets (N, T), averaged over the entries
+   where mask is 1: mask is (N, T) per entry, (N, 1) per row, or data NULL for every entry;
+   its values are 0 or 1. Writes the loss and dlogits (N, T) = dL/dlogits (zero where
+   masked out; may be logits itself). No selected entry is RG_ERR_ARG. */
+RGDEF rg_status rg_bce_logits(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits, rg_tensor targets,
+                              rg_tensor mask);
+/* Softmax cross-entropy of logits (N, C) averaged over rows[0..n_rows-1] (distinct device
+   int32 ids; rows NULL: every row, n_rows ignored) with labels (device int32, one per row of
+   logits, in [0, C) on the rows used). Writes the loss and dlogits (N, C) (zero on rows not
+   listed). An id or label out of range, or a repeated id, is RG_ERR_ARG. */
+RGDEF rg_status rg_softmax_xent(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits,
+                                const int32_t *labels, const int32_t *rows, int64_t n_rows);
+/* Metrics, as the OGB Evaluator computes them, on host arrays. scores and targets are
+   (n_rows, n_tasks) row-major; rows[0..n_sel-1] selects the rows scored (ids in [0, n_rows);
+   rows NULL: every row, n_sel ignored).
+   rg_rocauc: ROC-AUC of each task over the selected rows whose target is 0 or 1 (NaN means
+   unlabelled), by the Mann-Whitney U statistic with midranks for tied scores; *out = the
+   mean over the tasks that have both classes there, *n_valid_tasks (may be NULL) = their
+   count. No such task is RG_ERR_ARG; a target other than 0, 1, NaN is RG_ERR_ARG; a
+   non-finite score RG_ERR_NUMERIC. */
+RGDEF rg_status rg_rocauc(const rg_real *scores, const rg_real *targets, int64_t n_rows, int64_t n_tasks,
+                          const int32_t *rows, int64_t n_sel, double *out, int64_t *n_valid_tasks);
+/* rg_accuracy: the fraction of selected rows whose argmax over the n_classes scores (the first
+   one on ties) equals labels[row] (labels (n_rows) in [0, n_classes), else RG_ERR_ARG). */
+RGDEF rg_status rg_accuracy(const rg_real *scores, const int32_t *labels, int64_t n_rows, int64_t n_classes,
+                            const int32_t *rows, int64_t n_sel, double *out);
+
+/* ============================== Adam ============================== */
+
+typedef struct rg_adam {
+    double lr, beta1, beta2, eps;
+    double weight_decay;   /* L2 added to the gradient (Adam) or decoupled (AdamW) */
+    int decoupled;         /* 1: AdamW */
+    int64_t step;          /* steps taken; bias correction uses step after increment */
+} rg_adam;
+RGDEF rg_adam rg_adam_default(double lr); /* betas 0.9, 0.999, eps 1e-8, no decay */
+/* One step over flat blocks of equal size: params, grads, first and second moments (m, v
+   zeroed before the first step), as PyTorch's Adam / AdamW:
+   g = grad (+ wd p unless decoupled); p -= lr wd p (decoupled); m = b1 m + (1 - b1) g;
+   v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
+RGDEF rg_status rg_adam_step(rg_ctx *ctx, rg_adam *opt, rg_tensor params, rg_tensor grads, rg_tensor m, rg_tensor v);
+/* Scales grads by max_norm / (norm + 1e-6) when that is below 1, so their global L2 norm is
+   at most max_norm (PyTorch's clip_grad_norm_); *norm gets the norm before. A non-finite
+   norm is RG_ERR_NUMERIC and leaves grads alone. */
+RGDEF rg_status rg_clip_grad_norm(rg_ctx *ctx, rg_tensor grads, double max_norm, double *norm);
+/* One Adam step on the parameters with the model's gradients and moments. */
+RGDEF rg_status rg_model_adam_step(rg_model *m, rg_adam *opt);
 
 /* ============================== data ============================== */
 
@@ -903,6 +889,62 @@ typedef struct rg_synthetic_options {
 RGDEF rg_synthetic_options rg_synthetic_options_default(void);
 /* out is zeroed on failure; free with rg_dataset_free(NULL, out). */
 RGDEF rg_status rg_dataset_synthetic(const rg_synthetic_options *options, rg_dataset *out);
+
+/* ============================== checkpoints ============================== */
+
+/* safetensors files (8-byte little-endian header length, a JSON header, raw tensors), so
+   Python can open them with the `safetensors` package. They hold every parameter and buffer
+   under its model name, the Adam moments as "adam_m.<name>" and "adam_v.<name>", and in
+   __metadata__ the configuration, the epoch and the optimiser's state. Saving writes a
+   temporary file beside the target and renames it into place, so a crash leaves the old
+   file or the new one, never half of one. Loading checks names, shapes, dtype and the
+   configuration against the model and reads nothing into it unless everything matches. */
+RGDEF rg_status rg_checkpoint_save(const rg_model *m, const rg_adam *opt, int64_t epoch, const char *path);
+/* opt and epoch may be NULL (weights only). */
+RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, const char *path);
+/* The configuration as "key=value" pairs separated by spaces (what checkpoints store). */
+RGDEF void rg_config_format(const rg_config *cfg, char *buf, size_t size);
+
+/* ============================== training helpers ============================== */
+
+/* A batch: a graph on the device with its nodes' rows of a dataset, and the outputs. */
+typedef struct rg_batch {
+    rg_graph graph;        /* device graph (an induced subgraph, or the whole graph) */
+    int64_t n;             /* nodes */
+    int32_t *nodes;        /* (n) host: the dataset id of each batch node */
+    rg_tensor x;           /* (n, x_dim) features */
+    rg_tensor y;           /* MULTILABEL: (n, n_tasks) targets */
+    rg_tensor mask;        /* MULTILABEL: (n, 1) 1 on training nodes, else 0 */
+    int32_t *labels;       /* MULTICLASS: (n) device class ids */
+    int32_t *train_rows;   /* MULTICLASS: (n_train) device batch rows of training nodes */
+    int64_t n_train;       /* training nodes in the batch */
+    rg_tensor out, dout;   /* (n, n_tasks) model outputs and their gradient */
+} rg_batch;
+
+/* The subgraph of ds induced by nodes[0..n-1] (nodes NULL: the whole graph, n ignored), on
+   ctx's device, with its rows of x and the targets. */
+RGDEF rg_status rg_batch_make(rg_ctx *ctx, const rg_dataset *ds, const int32_t *nodes, int64_t n, rg_batch *b);
+RGDEF void rg_batch_free(rg_ctx *ctx, rg_batch *b);
+
+/* Called after each step of an epoch or each part of a prediction (examples draw a progress
+   bar with it); may be NULL. */
+typedef void (*rg_progress_fn)(void *user, int64_t done, int64_t total);
+
+/* One epoch of the paper's mini-batch training: a fresh random partition of the nodes into
+   n_parts (drawn from seed and epoch, so a resumed run repeats it), one induced subgraph per
+   step, the loss (BCE for MULTILABEL, cross-entropy for MULTICLASS) on that part's training
+   nodes, backward and an Adam step. n_parts = 1 is full-batch training. *mean_loss = the
+   mean of the steps' losses. Parts without training nodes are skipped. */
+RGDEF rg_status rg_train_epoch(rg_model *m, rg_adam *opt, const rg_dataset *ds, int64_t n_parts, uint64_t seed,
+                               int64_t epoch, double *mean_loss, rg_progress_fn progress, void *user);
+/* Outputs for every node into scores (host, (N, n_tasks)): EVAL forwards on the induced
+   subgraphs of a random partition into n_parts, averaged over n_views independent
+   partitions (multi-view inference, the paper's Table 3). n_parts = 1: the whole graph. */
+RGDEF rg_status rg_predict(rg_model *m, const rg_dataset *ds, int64_t n_parts, int64_t n_views, uint64_t seed,
+                           rg_real *scores, rg_progress_fn progress, void *user);
+/* The task's metric on each split (train, valid, test): mean ROC-AUC over tasks for
+   MULTILABEL, accuracy for MULTICLASS. */
+RGDEF rg_status rg_evaluate(const rg_dataset *ds, const rg_real *scores, double metric[3]);
 
 #ifdef __cplusplus
 }
@@ -3315,6 +3357,1076 @@ RGDEF rg_status rg_gat_backward(rg_ctx *ctx, rg_tensor dx, const rg_gat *grad, r
     return rg_ctx_take_status(ctx);
 }
 
+/* ============================== blocks ============================== */
+
+/* Dropout streams: group g of every block uses stream g (the mask is shared by all layers),
+   the head its own. */
+#define RG__STREAM_HEAD 0x4ead
+#define RG__STREAM_INPUT 0x1a90
+#define RG__DEQ_INIT_SCALE 0.1 /* DEQ's conv1 starts at this fraction of the usual init */
+
+/* The conv of a model: one kind, chosen at run time. */
+typedef struct rg__conv_spec {
+    rg_conv_kind kind;
+    int64_t width;
+    rg_gen_config gen;
+    rg_gat_config gat;
+} rg__conv_spec;
+typedef struct rg__conv {
+    rg_gen gen;
+    rg_gcn gcn;
+    rg_sage sage;
+    rg_gat gat;
+} rg__conv;
+typedef struct rg__conv_cache {
+    rg_gen_cache gen;
+    rg_gcn_cache gcn;
+    rg_sage_cache sage;
+    rg_gat_cache gat;
+} rg__conv_cache;
+
+static void rg__conv_bind(rg__conv *p, rg_binder *b, const rg__conv_spec *s, const char *name) {
+    switch (s->kind) {
+    case RG_CONV_GEN: rg_gen_bind(&p->gen, b, &s->gen, name); break;
+    case RG_CONV_GCN: rg_gcn_bind(&p->gcn, b, s->width, s->width, name); break;
+    case RG_CONV_SAGE: rg_sage_bind(&p->sage, b, s->width, s->width, name); break;
+    case RG_CONV_GAT: rg_gat_bind(&p->gat, b, &s->gat, name); break;
+    }
+}
+
+static rg_status rg__conv_init(rg_ctx *ctx, const rg__conv *p, const rg__conv_spec *s, uint64_t stream) {
+    switch (s->kind) {
+    case RG_CONV_GEN: return rg_gen_init(ctx, &p->gen, &s->gen, stream);
+    case RG_CONV_GCN: return rg_gcn_init(ctx, &p->gcn, stream);
+    case RG_CONV_SAGE: return rg_sage_init(ctx, &p->sage, stream);
+    case RG_CONV_GAT: return rg_gat_init(ctx, &p->gat, &s->gat, stream);
+    }
+    return RG_OK;
+}
+
+static rg_status rg__conv_cache_alloc(rg_ctx *ctx, rg__conv_cache *c, const rg__conv_spec *s, int64_t n, int64_t e) {
+    memset(c, 0, sizeof *c);
+    switch (s->kind) {
+    case RG_CONV_GEN: return rg_gen_cache_alloc(ctx, &c->gen, &s->gen, n, e);
+    case RG_CONV_GCN: return rg_gcn_cache_alloc(ctx, &c->gcn, s->width, n);
+    case RG_CONV_SAGE: return rg_sage_cache_alloc(ctx, &c->sage, s->width, n);
+    case RG_CONV_GAT: return rg_gat_cache_alloc(ctx, &c->gat, &s->gat, n);
+    }
+    return RG_OK;
+}
+
+static void rg__conv_cache_free(rg_ctx *ctx, rg__conv_cache *c, const rg__conv_spec *s) {
+    switch (s->kind) {
+    case RG_CONV_GEN: rg_gen_cache_free(ctx, &c->gen); break;
+    case RG_CONV_GCN: rg_gcn_cache_free(ctx, &c->gcn); break;
+    case RG_CONV_SAGE: rg_sage_cache_free(ctx, &c->sage); break;
+    case RG_CONV_GAT: rg_gat_cache_free(ctx, &c->gat); break;
+    }
+}
+
+static rg_status rg__conv_forward(rg_ctx *ctx, rg_tensor y, rg__conv_cache *c, rg_tensor x, const rg_graph *g,
+                                  rg_tensor edge, const rg__conv *p, const rg__conv_spec *s, rg_mode mode) {
+    switch (s->kind) {
+    case RG_CONV_GEN: return rg_gen_forward(ctx, y, &c->gen, x, g, edge, &p->gen, &s->gen, mode);
+    case RG_CONV_GCN: return rg_gcn_forward(ctx, y, &c->gcn, x, g, &p->gcn);
+    case RG_CONV_SAGE: return rg_sage_forward(ctx, y, &c->sage, x, g, &p->sage);
+    case RG_CONV_GAT: return rg_gat_forward(ctx, y, &c->gat, x, g, &p->gat, &s->gat);
+    }
+    return RG_OK;
+}
+
+static rg_status rg__conv_backward(rg_ctx *ctx, rg_tensor dx, rg_tensor dedge, const rg__conv *grad, rg_tensor dy,
+                                   rg_tensor x, const rg_graph *g, rg_tensor edge, rg__conv_cache *c,
+                                   const rg__conv *p, const rg__conv_spec *s) {
+    switch (s->kind) {
+    case RG_CONV_GEN:
+        return rg_gen_backward(ctx, dx, dedge, &grad->gen, dy, x, g, edge, &c->gen, &p->gen, &s->gen, RG_MODE_TRAIN);
+    case RG_CONV_GCN: return rg_gcn_backward(ctx, dx, &grad->gcn, dy, x, g, &c->gcn, &p->gcn);
+    case RG_CONV_SAGE: return rg_sage_backward(ctx, dx, &grad->sage, dy, x, g, &c->sage, &p->sage);
+    case RG_CONV_GAT: return rg_gat_backward(ctx, dx, &grad->gat, dy, x, g, &c->gat, &p->gat, &s->gat);
+    }
+    return RG_OK;
+}
+
+/* The function of a pre-activation block, f(z) = Conv(Dropout(ReLU(Norm(z)))) ("res+"). */
+typedef struct rg__unit {
+    rg_norm norm;
+    rg__conv conv;
+} rg__unit;
+typedef struct rg__unit_cache {
+    rg_norm_cache norm;
+    rg_tensor normed;  /* (N, W) Norm(z): ReLU's input */
+    rg_tensor act;     /* (N, W) Dropout(ReLU(.)): the conv's input */
+    rg__conv_cache conv;
+} rg__unit_cache;
+
+/* DEQ's f (the paper's eqs. 12-15): Z1 = Conv1(Z); Z2 = Norm1(Z1 + X);
+   Z3 = Conv2(Dropout(ReLU(Z2))); f = Norm2(ReLU(Z3 + Z1)). */
+typedef struct rg__deq {
+    rg__conv conv1, conv2;
+    rg_norm norm1, norm2;
+} rg__deq;
+typedef struct rg__deq_cache {
+    rg__conv_cache c1, c2;
+    rg_norm_cache n1, n2;
+    rg_tensor zp, s1, zpp, act, t, r; /* (N, D): Z1, Z1 + X, Z2, Dropout(ReLU(Z2)), Z3 + Z1, ReLU(t) */
+    rg_tensor dx;                     /* (N, D) dL/dX, the injection's gradient */
+} rg__deq_cache;
+
+/* Parameters of a model, bound once to the values and once to the gradients. */
+typedef struct rg__parts {
+    rg_linear enc, edge_enc, head;
+    rg_norm head_norm;
+    rg__unit *units;   /* n_units of them */
+    rg__deq deq;
+} rg__parts;
+
+/* Broyden's buffers, each (N, D), and its low-rank inverse Jacobian (m, N * D) twice. */
+typedef struct rg__broyden_ws {
+    rg_tensor fx, gx, dx, dg, vt, u, best, us, vts;
+} rg__broyden_ws;
+
+struct rg_model {
+    rg_ctx *ctx;
+    rg_config cfg;
+    rg__conv_spec spec;
+    int64_t width;             /* W, the width of one conv */
+    int64_t groups;            /* C of the state's layout (1 unless rev / wt-rev) */
+    int64_t n_units;
+    int64_t n_params, n_buffers;
+    rg_tensor params, grads, adam_m, adam_v, buffers;
+    rg_tensor junk_grads;      /* DEQ: parameter gradients of the solver's vector-Jacobian products, discarded */
+    rg_param_name *names;
+    int64_t n_names;
+    rg__parts p, g, junk;
+    int has_edges;
+    int64_t deq_conv1_begin, deq_conv1_end; /* DEQ: conv1's range in the parameter block */
+    /* workspace, sized for exactly ws_nodes x ws_edges */
+    int64_t ws_nodes, ws_edges;
+    int ws_ready;
+    rg_tensor state, dstate;   /* (N, D) group-major hidden state and its gradient */
+    rg_tensor nm, dnm, tmp;    /* (N, D) node-major: encoder output / head input, gradients */
+    rg_tensor xin;             /* (N, in_dim) the features after input dropout (when it is on) */
+    rg_tensor head_normed, head_act;
+    rg_norm_cache head_cache;
+    rg_tensor edge_emb, dedge; /* (E, W) */
+    rg_tensor z, f, dz, dact;  /* (N, W) */
+    rg__unit_cache *caches;
+    int64_t n_caches;
+    rg_tensor stored;          /* (S, N * D) stored states */
+    int64_t n_stored;
+    rg_tensor seg;             /* RES_CKPT: (s, N * D) inputs of one segment's layers */
+    int64_t seg_len;
+    rg__deq_cache dc;
+    rg__broyden_ws bw;
+    rg_tensor ubuf;            /* DEQ backward unknown (N, D) */
+    /* the last forward */
+    const rg_graph *graph;
+    rg_tensor x;
+    uint64_t seed;
+    rg_mode mode;
+    int backward_done;         /* backward consumed this forward (reversible blocks rebuild inputs in place) */
+    rg_deq_stats deq_stats;
+};
+
+/* ---- config ---- */
+
+RGDEF rg_config rg_config_default(void) {
+    rg_config c;
+    memset(&c, 0, sizeof c);
+    c.arch = RG_ARCH_REV;
+    c.conv = RG_CONV_GEN;
+    c.aggr = RG_AGGR_SOFTMAX;
+    c.norm = RG_NORM_LAYER;
+    c.layers = 3;
+    c.hidden = 64;
+    c.groups = 2;
+    c.heads = 1;
+    c.deq_tol = 1e-4;
+    c.deq_memory = 5;
+    c.deq_max_iter = 0;
+    return c;
+}
+
+static const char *const rg__arch_names[] = {"res", "res-ckpt", "rev", "wt-res", "wt-rev", "deq"};
+static const char *const rg__conv_names[] = {"gen", "gcn", "sage", "gat"};
+static const char *const rg__aggr_names[] = {"sum", "mean", "max", "softmax", "power", "gcn"};
+static const char *const rg__norm_names[] = {"none", "layer", "batch"};
+
+static rg_status rg__parse(const char *s, const char *const *names, int n, int *out, const char *what) {
+    int i;
+    RG__CHECK_ARG(s != NULL, "%s: NULL name", what);
+    for (i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) { *out = i; return RG_OK; }
+    return RG__FAIL(RG_ERR_ARG, "unknown %s '%s'", what, s);
+}
+
+RGDEF const char *rg_arch_name(rg_arch a) { return (unsigned)a < 6 ? rg__arch_names[a] : "?"; }
+RGDEF const char *rg_conv_name(rg_conv_kind c) { return (unsigned)c < 4 ? rg__conv_names[c] : "?"; }
+RGDEF const char *rg_aggr_name(rg_aggr a) { return (unsigned)a < 6 ? rg__aggr_names[a] : "?"; }
+RGDEF const char *rg_norm_name(rg_norm_kind n) { return (unsigned)n < 3 ? rg__norm_names[n] : "?"; }
+RGDEF rg_status rg_arch_parse(const char *s, rg_arch *out) {
+    int v = 0;
+    RG__TRY(rg__parse(s, rg__arch_names, 6, &v, "architecture"));
+    *out = (rg_arch)v;
+    return RG_OK;
+}
+RGDEF rg_status rg_conv_parse(const char *s, rg_conv_kind *out) {
+    int v = 0;
+    RG__TRY(rg__parse(s, rg__conv_names, 4, &v, "convolution"));
+    *out = (rg_conv_kind)v;
+    return RG_OK;
+}
+RGDEF rg_status rg_aggr_parse(const char *s, rg_aggr *out) {
+    int v = 0;
+    RG__TRY(rg__parse(s, rg__aggr_names, 5, &v, "aggregator")); /* "gcn" is internal */
+    *out = (rg_aggr)v;
+    return RG_OK;
+}
+RGDEF rg_status rg_norm_parse(const char *s, rg_norm_kind *out) {
+    int v = 0;
+    RG__TRY(rg__parse(s, rg__norm_names, 3, &v, "norm"));
+    *out = (rg_norm_kind)v;
+    return RG_OK;
+}
+
+static int rg__is_rev(rg_arch a) { return a == RG_ARCH_REV || a == RG_ARCH_WT_REV; }
+
+RGDEF rg_status rg_config_check(const rg_config *c) {
+    int64_t width;
+    RG__CHECK_ARG(c != NULL, "config: NULL");
+    RG__CHECK_ARG((unsigned)c->arch < 6, "config: unknown architecture %d", (int)c->arch);
+    RG__CHECK_ARG((unsigned)c->conv < 4, "config: unknown convolution %d", (int)c->conv);
+    RG__CHECK_ARG((unsigned)c->norm < 3, "config: unknown norm %d", (int)c->norm);
+    /* a residual network of no blocks is the MLP baseline (encoder -> head); the others need a block */
+    RG__CHECK_ARG(c->layers >= 1 || (c->layers == 0 && c->arch == RG_ARCH_RES),
+                  "config: layers = %lld, need at least 1 (0 only for res: the MLP baseline)", (long long)c->layers);
+    RG__CHECK_ARG(c->hidden >= 1, "config: hidden = %lld, need at least 1", (long long)c->hidden);
+    RG__CHECK_ARG(c->in_dim >= 1, "config: in_dim = %lld, need at least 1", (long long)c->in_dim);
+    RG__CHECK_ARG(c->out_dim >= 1, "config: out_dim = %lld, need at least 1", (long long)c->out_dim);
+    RG__CHECK_ARG(c->edge_dim >= 0, "config: edge_dim = %lld is negative", (long long)c->edge_dim);
+    RG__CHECK_ARG(c->dropout >= 0 && c->dropout < 1, "config: dropout = %g is not in [0, 1)", c->dropout);
+    RG__CHECK_ARG(c->input_dropout >= 0 && c->input_dropout < 1, "config: input_dropout = %g is not in [0, 1)",
+                  c->input_dropout);
+    if (rg__is_rev(c->arch)) {
+        RG__CHECK_ARG(c->groups >= 2, "config: %s needs groups >= 2, got %lld", rg_arch_name(c->arch),
+                      (long long)c->groups);
+        RG__CHECK_ARG(c->hidden % c->groups == 0, "config: groups = %lld does not divide hidden = %lld",
+                      (long long)c->groups, (long long)c->hidden);
+    } else {
+        RG__CHECK_ARG(c->groups <= 1, "config: groups = %lld, but %s has no groups (use rev or wt-rev)",
+                      (long long)c->groups, rg_arch_name(c->arch));
+    }
+    width = rg__is_rev(c->arch) ? c->hidden / c->groups : c->hidden;
+    if (c->conv == RG_CONV_GEN)
+        RG__CHECK_ARG(c->aggr <= RG_AGGR_POWER, "config: aggregator %s is not a GEN aggregator", rg_aggr_name(c->aggr));
+    if (c->conv == RG_CONV_GAT)
+        RG__CHECK_ARG(c->heads >= 1 && width % c->heads == 0, "config: heads = %lld does not divide the conv width %lld",
+                      (long long)c->heads, (long long)width);
+    if (c->arch == RG_ARCH_DEQ) {
+        RG__CHECK_ARG(c->deq_memory >= 1, "config: deq_memory = %d, need at least 1", c->deq_memory);
+        RG__CHECK_ARG(c->deq_tol > 0, "config: deq_tol = %g, need > 0", c->deq_tol);
+        RG__CHECK_ARG(c->deq_max_iter >= 0, "config: deq_max_iter = %d is negative", c->deq_max_iter);
+    }
+    RG__CHECK_ARG(!c->store_activations || c->arch == RG_ARCH_REV, "config: store_activations is for rev only");
+    return RG_OK;
+}
+
+/* ---- parameters ---- */
+
+static int64_t rg__n_units(const rg_config *c) {
+    switch (c->arch) {
+    case RG_ARCH_RES: case RG_ARCH_RES_CKPT: return c->layers;
+    case RG_ARCH_REV: return c->layers * c->groups;
+    case RG_ARCH_WT_RES: return 1;
+    case RG_ARCH_WT_REV: return c->groups;
+    case RG_ARCH_DEQ: return 0;
+    }
+    return 0;
+}
+
+/* the parameter set of block `layer`, group `group` */
+static int64_t rg__unit_index(const rg_model *m, int64_t layer, int64_t group) {
+    switch (m->cfg.arch) {
+    case RG_ARCH_RES: case RG_ARCH_RES_CKPT: return layer;
+    case RG_ARCH_REV: return layer * m->groups + group;
+    case RG_ARCH_WT_REV: return group;
+    default: return 0;
+    }
+}
+
+static void rg__model_bind(rg_model *m, rg__parts *p, rg_binder *b) {
+    const rg_config *c = &m->cfg;
+    int64_t k;
+    rg_linear_bind(&p->enc, b, c->in_dim, c->hidden, 1, "encoder.");
+    if (m->has_edges) rg_linear_bind(&p->edge_enc, b, c->edge_dim, m->width, 1, "edge_encoder.");
+    for (k = 0; k < m->n_units; k++) {
+        snprintf(b->prefix, sizeof b->prefix, "blocks.%lld.", (long long)k);
+        rg_norm_bind(&p->units[k].norm, b, c->norm, m->width, "norm.");
+        rg__conv_bind(&p->units[k].conv, b, &m->spec, "conv.");
+    }
+    b->prefix[0] = '\0';
+    if (c->arch == RG_ARCH_DEQ) {
+        m->deq_conv1_begin = b->n_params;
+        rg__conv_bind(&p->deq.conv1, b, &m->spec, "deq.conv1.");
+        m->deq_conv1_end = b->n_params;
+        rg_norm_bind(&p->deq.norm1, b, c->norm, m->width, "deq.norm1.");
+        rg__conv_bind(&p->deq.conv2, b, &m->spec, "deq.conv2.");
+        rg_norm_bind(&p->deq.norm2, b, c->norm, m->width, "deq.norm2.");
+    }
+    rg_norm_bind(&p->head_norm, b, c->norm, c->hidden, "head_norm.");
+    rg_linear_bind(&p->head, b, c->hidden, c->out_dim, 1, "head.");
+}
+
+static rg_status rg__model_init_params(rg_model *m) {
+    rg_ctx *ctx = m->ctx;
+    uint64_t seed = ctx->seed;
+    int64_t k;
+    rg_status st = RG_OK;
+    ctx->seed = m->cfg.seed; /* initialisation draws from the config's seed */
+    st = rg_linear_init(ctx, &m->p.enc, 1);
+    if (st == RG_OK && m->has_edges) st = rg_linear_init(ctx, &m->p.edge_enc, 3);
+    for (k = 0; st == RG_OK && k < m->n_units; k++) {
+        st = rg_norm_init(ctx, &m->p.units[k].norm);
+        if (st == RG_OK) st = rg__conv_init(ctx, &m->p.units[k].conv, &m->spec, 1000 + 32 * (uint64_t)k);
+    }
+    if (st == RG_OK && m->cfg.arch == RG_ARCH_DEQ) {
+        st = rg__conv_init(ctx, &m->p.deq.conv1, &m->spec, 100);
+        /* a small z-path makes f a contraction at initialisation, so Broyden starts in its
+           basin (DEQ practice); training is free to grow it */
+        if (st == RG_OK) {
+            rg_real *w = m->params.data + m->deq_conv1_begin;
+            int64_t count = m->deq_conv1_end - m->deq_conv1_begin;
+            ctx->ops->axpby(ctx, count, (rg_real)RG__DEQ_INIT_SCALE, w, 0, w);
+            st = rg_ctx_take_status(ctx);
+        }
+        if (st == RG_OK) st = rg__conv_init(ctx, &m->p.deq.conv2, &m->spec, 132);
+        if (st == RG_OK) st = rg_norm_init(ctx, &m->p.deq.norm1);
+        if (st == RG_OK) st = rg_norm_init(ctx, &m->p.deq.norm2);
+    }
+    if (st == RG_OK) st = rg_norm_init(ctx, &m->p.head_norm);
+    if (st == RG_OK) st = rg_linear_init(ctx, &m->p.head, 5);
+    ctx->seed = seed;
+    return st;
+}
+
+/* ---- workspace ---- */
+
+static rg_status rg__unit_cache_alloc(rg_model *m, rg__unit_cache *c, int64_t n, int64_t e) {
+    rg_ctx *ctx = m->ctx;
+    memset(c, 0, sizeof *c);
+    RG__TRY(rg_norm_cache_alloc(ctx, &c->norm, m->cfg.norm, n, m->width));
+    RG__TRY(rg_tensor_alloc(ctx, &c->normed, n, m->width));
+    RG__TRY(rg_tensor_alloc(ctx, &c->act, n, m->width));
+    return rg__conv_cache_alloc(ctx, &c->conv, &m->spec, n, e);
+}
+
+static void rg__unit_cache_free(rg_model *m, rg__unit_cache *c) {
+    rg_norm_cache_free(m->ctx, &c->norm);
+    rg_tensor_free(m->ctx, &c->normed);
+    rg_tensor_free(m->ctx, &c->act);
+    rg__conv_cache_free(m->ctx, &c->conv, &m->spec);
+}
+
+static void rg__workspace_free(rg_model *m) {
+    rg_ctx *ctx = m->ctx;
+    int64_t k;
+    rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->xin, &m->head_normed, &m->head_act,
+                          &m->edge_emb, &m->dedge, &m->z, &m->f, &m->dz, &m->dact, &m->stored, &m->seg,
+                          &m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx,
+                          &m->bw.fx, &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->bw.us, &m->bw.vts,
+                          &m->ubuf};
+    for (k = 0; k < (int64_t)(sizeof dense / sizeof dense[0]); k++) rg_tensor_free(ctx, dense[k]);
+    rg_norm_cache_free(ctx, &m->head_cache);
+    if (m->caches) {
+        for (k = 0; k < m->n_caches; k++) rg__unit_cache_free(m, &m->caches[k]);
+        REVGNN_FREE(ctx, m->caches);
+        m->caches = NULL;
+    }
+    if (m->cfg.arch == RG_ARCH_DEQ && m->ws_ready) {
+        rg__conv_cache_free(ctx, &m->dc.c1, &m->spec);
+        rg__conv_cache_free(ctx, &m->dc.c2, &m->spec);
+        rg_norm_cache_free(ctx, &m->dc.n1);
+        rg_norm_cache_free(ctx, &m->dc.n2);
+    }
+    m->n_caches = 0;
+    m->ws_ready = 0;
+    m->ws_nodes = m->ws_edges = 0;
+}
+
+static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
+    rg_ctx *ctx = m->ctx;
+    const rg_config *c = &m->cfg;
+    int64_t D = c->hidden, W = m->width, k;
+    m->ws_ready = 1; /* from here on, a failure frees what was made */
+    m->ws_nodes = n;
+    m->ws_edges = e;
+    RG__TRY(rg_tensor_alloc(ctx, &m->state, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->dstate, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->nm, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->dnm, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->tmp, n, D));
+    if (c->input_dropout > 0) RG__TRY(rg_tensor_alloc(ctx, &m->xin, n, c->in_dim));
+    RG__TRY(rg_tensor_alloc(ctx, &m->head_normed, n, D));
+    RG__TRY(rg_tensor_alloc(ctx, &m->head_act, n, D));
+    RG__TRY(rg_norm_cache_alloc(ctx, &m->head_cache, c->norm, n, D));
+    if (m->has_edges) {
+        RG__TRY(rg_tensor_alloc(ctx, &m->edge_emb, e, W));
+        RG__TRY(rg_tensor_alloc(ctx, &m->dedge, e, W));
+    }
+    if (c->arch == RG_ARCH_DEQ) {
+        int64_t mem = c->deq_memory;
+        rg_tensor *nd[] = {&m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx, &m->bw.fx,
+                           &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->ubuf};
+        for (k = 0; k < (int64_t)(sizeof nd / sizeof nd[0]); k++) RG__TRY(rg_tensor_alloc(ctx, nd[k], n, D));
+        RG__TRY(rg_tensor_alloc(ctx, &m->bw.us, mem, n * D));
+        RG__TRY(rg_tensor_alloc(ctx, &m->bw.vts, mem, n * D));
+        RG__TRY(rg__conv_cache_alloc(ctx, &m->dc.c1, &m->spec, n, e));
+        RG__TRY(rg__conv_cache_alloc(ctx, &m->dc.c2, &m->spec, n, e));
+        RG__TRY(rg_norm_cache_alloc(ctx, &m->dc.n1, c->norm, n, D));
+        RG__TRY(rg_norm_cache_alloc(ctx, &m->dc.n2, c->norm, n, D));
+        return RG_OK;
+    }
+    RG__TRY(rg_tensor_alloc(ctx, &m->z, n, W));
+    RG__TRY(rg_tensor_alloc(ctx, &m->f, n, W));
+    RG__TRY(rg_tensor_alloc(ctx, &m->dz, n, W));
+    RG__TRY(rg_tensor_alloc(ctx, &m->dact, n, W));
+    /* stored states and unit caches: what makes memory grow with depth, or not */
+    switch (c->arch) {
+    case RG_ARCH_RES: case RG_ARCH_WT_RES:
+        m->n_stored = c->layers;
+        m->n_caches = c->layers;
+        break;
+    case RG_ARCH_RES_CKPT:
+        m->seg_len = (int64_t)ceil(sqrt((double)c->layers));
+        m->n_stored = (c->layers + m->seg_len - 1) / m->seg_len;
+        m->n_caches = m->seg_len;
+        RG__TRY(rg_tensor_alloc(ctx, &m->seg, m->seg_len, n * D));
+        break;
+    default:
+        m->n_stored = c->store_activations ? c->layers : 0;
+        m->n_caches = 1;
+        break;
+    }
+    if (m->n_stored) RG__TRY(rg_tensor_alloc(ctx, &m->stored, m->n_stored, n * D));
+    m->caches = (rg__unit_cache *)REVGNN_MALLOC(ctx, (size_t)m->n_caches * sizeof(rg__unit_cache) + 1);
+    if (!m->caches) return RG__FAIL(RG_ERR_OOM, "model: out of host memory for %lld caches", (long long)m->n_caches);
+    memset(m->caches, 0, (size_t)m->n_caches * sizeof(rg__unit_cache));
+    for (k = 0; k < m->n_caches; k++) RG__TRY(rg__unit_cache_alloc(m, &m->caches[k], n, e));
+    return RG_OK;
+}
+
+RGDEF rg_status rg_model_reserve(rg_model *m, int64_t n_nodes, int64_t n_edges) {
+    rg_status st;
+    RG__CHECK_ARG(m != NULL, "rg_model_reserve: NULL model");
+    RG__CHECK_ARG(n_nodes > 0 && n_edges >= 0, "rg_model_reserve: %lld nodes, %lld edges", (long long)n_nodes,
+                  (long long)n_edges);
+    if (m->ws_ready && m->ws_nodes == n_nodes && m->ws_edges == n_edges) return RG_OK;
+    rg__workspace_free(m);
+    st = rg__workspace_alloc(m, n_nodes, n_edges);
+    if (st != RG_OK) rg__workspace_free(m);
+    return st;
+}
+
+/* ---- create / destroy ---- */
+
+static void rg__model_free(rg_model *m) {
+    rg_ctx *ctx = m->ctx;
+    rg__workspace_free(m);
+    rg_tensor_free(ctx, &m->params);
+    rg_tensor_free(ctx, &m->grads);
+    rg_tensor_free(ctx, &m->adam_m);
+    rg_tensor_free(ctx, &m->adam_v);
+    rg_tensor_free(ctx, &m->buffers);
+    rg_tensor_free(ctx, &m->junk_grads);
+    REVGNN_FREE(ctx, m->p.units);
+    REVGNN_FREE(ctx, m->g.units);
+    REVGNN_FREE(ctx, m->junk.units);
+    REVGNN_FREE(ctx, m->names);
+    REVGNN_FREE(ctx, m);
+}
+
+/* Everything but the parameter values: the allocation path the memory plan replays. */
+static rg_status rg__model_make(rg_ctx *ctx, const rg_config *cfg, rg_model **out) {
+    rg_model *m;
+    rg_binder b;
+    size_t units_bytes;
+    rg_status st;
+    *out = NULL;
+    RG__TRY(rg_config_check(cfg));
+    m = (rg_model *)REVGNN_MALLOC(ctx, sizeof(rg_model));
+    if (!m) return RG__FAIL(RG_ERR_OOM, "model: out of host memory");
+    memset(m, 0, sizeof *m);
+    m->ctx = ctx;
+    m->cfg = *cfg;
+    if (!rg__is_rev(cfg->arch)) m->cfg.groups = 1;
+    m->groups = m->cfg.groups;
+    m->width = cfg->hidden / m->groups;
+    m->has_edges = cfg->conv == RG_CONV_GEN && cfg->edge_dim > 0;
+    m->n_units = rg__n_units(cfg);
+    m->spec.kind = cfg->conv;
+    m->spec.width = m->width;
+    m->spec.gen = rg_gen_config_default(m->width);
+    m->spec.gen.aggr = cfg->aggr;
+    m->spec.gen.learn_t = cfg->aggr == RG_AGGR_SOFTMAX;
+    m->spec.gen.learn_p = cfg->aggr == RG_AGGR_POWER;
+    m->spec.gen.msg_norm = cfg->msg_norm;
+    m->spec.gen.learn_msg_scale = cfg->msg_norm;
+    m->spec.gen.mlp_norm = cfg->norm;
+    m->spec.gen.edge_dim = m->has_edges ? m->width : 0;
+    m->spec.gat.in = m->width;
+    m->spec.gat.heads = cfg->heads;
+    m->spec.gat.head_dim = m->width / (cfg->heads > 0 ? cfg->heads : 1);
+    m->spec.gat.concat = 1;
+    units_bytes = (size_t)(m->n_units > 0 ? m->n_units : 1) * sizeof(rg__unit);
+    m->p.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
+    m->g.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
+    m->junk.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
+    if (!m->p.units || !m->g.units || !m->junk.units) {
+        rg__model_free(m);
+        return RG__FAIL(RG_ERR_OOM, "model: out of host memory for %lld layers", (long long)m->n_units);
+    }
+    /* sizing pass, then the named binding of values and buffers, then the gradients */
+    b = rg_binder_make(NULL, NULL);
+    rg__model_bind(m, &m->p, &b);
+    m->n_params = b.n_params;
+    m->n_buffers = b.n_buffers;
+    m->n_names = b.n_names;
+    m->names = (rg_param_name *)REVGNN_MALLOC(ctx, (size_t)m->n_names * sizeof(rg_param_name) + 1);
+    if (!m->names) { rg__model_free(m); return RG__FAIL(RG_ERR_OOM, "model: out of host memory for names"); }
+    st = rg_tensor_alloc(ctx, &m->params, 1, m->n_params);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->grads, 1, m->n_params);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->adam_m, 1, m->n_params);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->adam_v, 1, m->n_params);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->buffers, 1, m->n_buffers);
+    if (st == RG_OK && cfg->arch == RG_ARCH_DEQ) st = rg_tensor_alloc(ctx, &m->junk_grads, 1, m->n_params);
+    if (st != RG_OK) { rg__model_free(m); return st; }
+    b = rg_binder_make(m->params.data, m->buffers.data);
+    b.names = m->names;
+    b.cap_names = m->n_names;
+    rg__model_bind(m, &m->p, &b);
+    b = rg_binder_make(m->grads.data, NULL);
+    rg__model_bind(m, &m->g, &b);
+    b = rg_binder_make(m->junk_grads.data, NULL);
+    rg__model_bind(m, &m->junk, &b);
+    *out = m;
+    return RG_OK;
+}
+
+RGDEF rg_status rg_model_create(rg_ctx *ctx, const rg_config *cfg, rg_model **out) {
+    rg_model *m;
+    rg_status st;
+    RG__CHECK_ARG(ctx && cfg && out, "rg_model_create: NULL argument");
+    RG__TRY(rg__model_make(ctx, cfg, &m));
+    st = rg__model_init_params(m);
+    if (st == RG_OK) st = rg_tensor_fill(ctx, m->grads, 0);
+    if (st == RG_OK) st = rg_tensor_fill(ctx, m->adam_m, 0);
+    if (st == RG_OK) st = rg_tensor_fill(ctx, m->adam_v, 0);
+    if (st != RG_OK) { rg__model_free(m); return st; }
+    *out = m;
+    return RG_OK;
+}
+
+RGDEF void rg_model_destroy(rg_model *m) {
+    if (m) rg__model_free(m);
+}
+
+RGDEF const rg_config *rg_model_config(const rg_model *m) { return &m->cfg; }
+RGDEF int64_t rg_model_num_params(const rg_model *m) { return m->n_params; }
+RGDEF const rg_param_name *rg_model_params(const rg_model *m, int64_t *count) {
+    *count = m->n_names;
+    return m->names;
+}
+RGDEF rg_tensor rg_model_param_block(const rg_model *m) { return m->params; }
+RGDEF rg_tensor rg_model_grad_block(const rg_model *m) { return m->grads; }
+RGDEF rg_tensor rg_model_adam_m_block(const rg_model *m) { return m->adam_m; }
+RGDEF rg_tensor rg_model_adam_v_block(const rg_model *m) { return m->adam_v; }
+RGDEF rg_tensor rg_model_buffer_block(const rg_model *m) { return m->buffers; }
+RGDEF rg_deq_stats rg_model_deq_stats(const rg_model *m) { return m->deq_stats; }
+RGDEF rg_tensor rg_model_state(const rg_model *m) { return m->state; }
+RGDEF rg_status rg_model_zero_grad(rg_model *m) { return rg_tensor_fill(m->ctx, m->grads, 0); }
+RGDEF rg_status rg_model_adam_step(rg_model *m, rg_adam *opt) {
+    return rg_adam_step(m->ctx, opt, m->params, m->grads, m->adam_m, m->adam_v);
+}
+
+/* ---- the pre-activation unit ---- */
+
+static rg_status rg__unit_forward(rg_model *m, rg_tensor y, rg__unit_cache *c, rg_tensor z, const rg__unit *u,
+                                  rg_mode mode, uint64_t stream) {
+    rg_ctx *ctx = m->ctx;
+    RG__TRY(rg_norm_forward(ctx, c->normed, &c->norm, z, &u->norm, mode));
+    RG__TRY(rg_relu_forward(ctx, c->act, c->normed));
+    if (mode != RG_MODE_EVAL) RG__TRY(rg_dropout_forward(ctx, c->act, c->act, m->cfg.dropout, m->seed, stream));
+    return rg__conv_forward(ctx, y, &c->conv, c->act, m->graph, m->edge_emb, &u->conv, &m->spec, mode);
+}
+
+/* dz = J_f(z)^T dy; the unit's parameter gradients +=; dedge += */
+static rg_status rg__unit_backward(rg_model *m, rg_tensor dz, rg_tensor dy, rg_tensor z, rg__unit_cache *c,
+                                   const rg__unit *u, const rg__unit *gu, uint64_t stream) {
+    rg_ctx *ctx = m->ctx;
+    RG__TRY(rg__conv_backward(ctx, m->dact, m->dedge, &gu->conv, dy, c->act, m->graph, m->edge_emb, &c->conv,
+                              &u->conv, &m->spec));
+    RG__TRY(rg_dropout_backward(ctx, m->dact, m->dact, m->cfg.dropout, m->seed, stream));
+    RG__TRY(rg_relu_backward(ctx, m->dact, m->dact, c->normed));
+    return rg_norm_backward(ctx, dz, &gu->norm, m->dact, z, &c->norm, &u->norm, RG_MODE_TRAIN);
+}
+
+/* ---- residual blocks ---- */
+
+static rg_tensor rg__slice(rg_tensor block, int64_t i, int64_t rows, int64_t cols) {
+    return rg_tensor_view(block.data + i * rows * cols, rows, cols);
+}
+
+static rg_status rg__axpy(rg_ctx *ctx, rg_tensor y, rg_real a, rg_tensor x) {
+    ctx->ops->axpby(ctx, rg_tensor_numel(x), a, x.data, 1, y.data);
+    return rg_ctx_take_status(ctx);
+}
+
+static rg_status rg__res_forward(rg_model *m, int64_t N, rg_mode mode) {
+    const rg_config *c = &m->cfg;
+    int64_t l, D = c->hidden;
+    int store = mode == RG_MODE_TRAIN && c->arch != RG_ARCH_RES_CKPT;
+    for (l = 0; l < c->layers; l++) {
+        rg_tensor x = rg_tensor_view(m->state.data, N, D), f = rg_tensor_view(m->f.data, N, D);
+        rg__unit_cache *cache = &m->caches[store ? l : 0];
+        if (store) {
+            /* this layer's input, for its backward */
+            x = rg__slice(m->stored, l, N, D);
+            RG__TRY(rg_tensor_copy(m->ctx, x, rg_tensor_view(m->state.data, N, D)));
+        } else if (mode == RG_MODE_TRAIN && l % m->seg_len == 0) {
+            RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->stored, l / m->seg_len, N, D), x));
+        }
+        RG__TRY(rg__unit_forward(m, f, cache, x, &m->p.units[rg__unit_index(m, l, 0)], mode, 0));
+        RG__TRY(rg__axpy(m->ctx, rg_tensor_view(m->state.data, N, D), 1, f));
+    }
+    return RG_OK;
+}
+
+/* dstate: dL/d(output) in, dL/d(input) out */
+static rg_status rg__res_backward_layers(rg_model *m, int64_t N, int64_t l0, int64_t l1, rg_tensor inputs, int64_t first) {
+    int64_t l, D = m->cfg.hidden;
+    rg_tensor ds = rg_tensor_view(m->dstate.data, N, D), dz = rg_tensor_view(m->dz.data, N, D);
+    for (l = l1 - 1; l >= l0; l--) {
+        int64_t k = rg__unit_index(m, l, 0);
+        RG__TRY(rg__unit_backward(m, dz, ds, rg__slice(inputs, l - first, N, D), &m->caches[l - first], &m->p.units[k],
+                                  &m->g.units[k], 0));
+        RG__TRY(rg__axpy(m->ctx, ds, 1, dz)); /* the skip connection's identity */
+    }
+    return RG_OK;
+}
+
+static rg_status rg__res_backward(rg_model *m, int64_t N) {
+    const rg_config *c = &m->cfg;
+    int64_t seg, D = c->hidden;
+    if (c->arch != RG_ARCH_RES_CKPT) return rg__res_backward_layers(m, N, 0, c->layers, m->stored, 0);
+    /* recompute each segment from its checkpoint with full caches, then backpropagate it */
+    for (seg = m->n_stored - 1; seg >= 0; seg--) {
+        int64_t l0 = seg * m->seg_len, l1 = l0 + m->seg_len < c->layers ? l0 + m->seg_len : c->layers, l;
+        RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->seg, 0, N, D), rg__slice(m->stored, seg, N, D)));
+        for (l = l0; l < l1; l++) {
+            rg_tensor x = rg__slice(m->seg, l - l0, N, D), f = rg_tensor_view(m->f.data, N, D);
+            RG__TRY(rg__unit_forward(m, f, &m->caches[l - l0], x, &m->p.units[rg__unit_index(m, l, 0)],
+                                     RG_MODE_RECOMPUTE, 0));
+            if (l + 1 < l1) {
+                rg_tensor next = rg__slice(m->seg, l + 1 - l0, N, D);
+                RG__TRY(rg_tensor_copy(m->ctx, next, x));
+                RG__TRY(rg__axpy(m->ctx, next, 1, f));
+            }
+        }
+        RG__TRY(rg__res_backward_layers(m, N, l0, l1, m->seg, l0));
+    }
+    return RG_OK;
+}
+
+/* ---- grouped reversible blocks (DESIGN.md section 6) ---- */
+
+static rg_tensor rg__group(rg_tensor block, int64_t g, int64_t N, int64_t W) {
+    return rg_tensor_view(block.data + g * N * W, N, W);
+}
+
+/* z = X_2 + ... + X_C (0-based: groups 1..C-1) */
+static rg_status rg__rev_sum_rest(rg_model *m, rg_tensor z, rg_tensor state, int64_t N) {
+    int64_t j, W = m->width;
+    RG__TRY(rg_tensor_copy(m->ctx, z, rg__group(state, 1, N, W)));
+    for (j = 2; j < m->groups; j++) RG__TRY(rg__axpy(m->ctx, z, 1, rg__group(state, j, N, W)));
+    return RG_OK;
+}
+
+static rg_status rg__rev_forward(rg_model *m, int64_t N, rg_mode mode) {
+    int64_t l, i, C = m->groups, W = m->width, D = m->cfg.hidden;
+    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
+    rg_tensor state = rg_tensor_view(m->state.data, N, D);
+    for (l = 0; l < m->cfg.layers; l++) {
+        if (m->n_stored && mode == RG_MODE_TRAIN)
+            RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->stored, l, N, D), state));
+        RG__TRY(rg__rev_sum_rest(m, z, state, N));
+        for (i = 0; i < C; i++) {
+            /* Y_i = X_i + f_i(z); z = Y_i, in place */
+            rg_tensor zi = i == 0 ? z : rg__group(state, i - 1, N, W), xi = rg__group(state, i, N, W);
+            RG__TRY(rg__unit_forward(m, f, &m->caches[0], zi, &m->p.units[rg__unit_index(m, l, i)], mode, (uint64_t)i));
+            RG__TRY(rg__axpy(m->ctx, xi, 1, f));
+        }
+    }
+    return RG_OK;
+}
+
+/* For i = C..1: recompute f_i(z_i) once with its cache, reconstruct X_i = Y_i - f_i(z_i) in
+   place, backpropagate: dX_i = dY_i, and J^T dY_i goes to dY_{i-1} (or, for i = 1, to every
+   dX_j, j >= 2). */
+static rg_status rg__rev_backward(rg_model *m, int64_t N) {
+    int64_t l, i, j, C = m->groups, W = m->width, D = m->cfg.hidden;
+    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
+    rg_tensor dz = rg_tensor_view(m->dz.data, N, W);
+    rg_tensor state = rg_tensor_view(m->state.data, N, D), dstate = rg_tensor_view(m->dstate.data, N, D);
+    for (l = m->cfg.layers - 1; l >= 0; l--) {
+        for (i = C - 1; i >= 0; i--) {
+            int64_t k = rg__unit_index(m, l, i);
+            rg_tensor zi = z, xi = rg__group(state, i, N, W);
+            if (i > 0) zi = rg__group(state, i - 1, N, W);
+            else RG__TRY(rg__rev_sum_rest(m, z, state, N));
+            RG__TRY(rg__unit_forward(m, f, &m->caches[0], zi, &m->p.units[k], RG_MODE_RECOMPUTE, (uint64_t)i));
+            if (m->n_stored) /* the oracle: the true input instead of the reconstruction */
+                RG__TRY(rg_tensor_copy(m->ctx, xi, rg__group(rg__slice(m->stored, l, N, D), i, N, W)));
+            else
+                RG__TRY(rg__axpy(m->ctx, xi, -1, f));
+            RG__TRY(rg__unit_backward(m, dz, rg__group(dstate, i, N, W), zi, &m->caches[0], &m->p.units[k],
+                                      &m->g.units[k], (uint64_t)i));
+            if (i > 0) RG__TRY(rg__axpy(m->ctx, rg__group(dstate, i - 1, N, W), 1, dz));
+            else
+                for (j = 1; j < C; j++) RG__TRY(rg__axpy(m->ctx, rg__group(dstate, j, N, W), 1, dz));
+        }
+    }
+    return RG_OK;
+}
+
+/* ---- DEQ ---- */
+
+/* out = f(z, X) with X = m->nm; cache in m->dc */
+static rg_status rg__deq_f(rg_model *m, rg_tensor out, rg_tensor z, int64_t N, rg_mode mode) {
+    rg_ctx *ctx = m->ctx;
+    rg__deq_cache *c = &m->dc;
+    const rg__deq *p = &m->p.deq;
+    int64_t D = m->cfg.hidden;
+    rg_tensor zp = rg_tensor_view(c->zp.data, N, D), s1 = rg_tensor_view(c->s1.data, N, D);
+    rg_tensor zpp = rg_tensor_view(c->zpp.data, N, D), act = rg_tensor_view(c->act.data, N, D);
+    rg_tensor t = rg_tensor_view(c->t.data, N, D), r = rg_tensor_view(c->r.data, N, D);
+    rg_tensor X = rg_tensor_view(m->nm.data, N, D);
+    RG__TRY(rg__conv_forward(ctx, zp, &c->c1, z, m->graph, m->edge_emb, &p->conv1, &m->spec, mode));
+    RG__TRY(rg_tensor_copy(ctx, s1, zp));
+    RG__TRY(rg__axpy(ctx, s1, 1, X));
+    RG__TRY(rg_norm_forward(ctx, zpp, &c->n1, s1, &p->norm1, mode));
+    RG__TRY(rg_relu_forward(ctx, act, zpp));
+    if (mode != RG_MODE_EVAL) RG__TRY(rg_dropout_forward(ctx, act, act, m->cfg.dropout, m->seed, 0));
+    RG__TRY(rg__conv_forward(ctx, t, &c->c2, act, m->graph, m->edge_emb, &p->conv2, &m->spec, mode));
+    RG__TRY(rg__axpy(ctx, t, 1, zp));
+    RG__TRY(rg_relu_forward(ctx, r, t));
+    return rg_norm_forward(ctx, out, &c->n2, r, &p->norm2, mode);
+}
+
+/* After rg__deq_f at z: dz = J_z^T du, dX = J_X^T du; parameter gradients += into grad,
+   edge gradients += into dedge (data NULL: not wanted). Scratch: m->tmp, m->dnm. */
+static rg_status rg__deq_f_backward(rg_model *m, rg_tensor dz, rg_tensor dX, rg_tensor dedge, rg_tensor du,
+                                    rg_tensor z, const rg__deq *grad, int64_t N) {
+    rg_ctx *ctx = m->ctx;
+    rg__deq_cache *c = &m->dc;
+    const rg__deq *p = &m->p.deq;
+    int64_t D = m->cfg.hidden;
+    rg_tensor t1 = rg_tensor_view(m->tmp.data, N, D), t2 = rg_tensor_view(m->dnm.data, N, D);
+    rg_tensor zpp = rg_tensor_view(c->zpp.data, N, D), act = rg_tensor_view(c->act.data, N, D);
+    rg_tensor t = rg_tensor_view(c->t.data, N, D), r = rg_tensor_view(c->r.data, N, D);
+    rg_tensor s1 = rg_tensor_view(c->s1.data, N, D);
+    RG__TRY(rg_norm_backward(ctx, t1, &grad->norm2, du, r, &c->n2, &p->norm2, RG_MODE_TRAIN));
+    RG__TRY(rg_relu_backward(ctx, t1, t1, t)); /* t1 = d(Z3 + Z1) */
+    RG__TRY(rg__conv_backward(ctx, t2, dedge, &grad->conv2, t1, act, m->graph, m->edge_emb, &c->c2, &p->conv2,
+                              &m->spec));
+    RG__TRY(rg_dropout_backward(ctx, t2, t2, m->cfg.dropout, m->seed, 0));
+    RG__TRY(rg_relu_backward(ctx, t2, t2, zpp));
+    RG__TRY(rg_norm_backward(ctx, dX, &grad->norm1, t2, s1, &c->n1, &p->norm1, RG_MODE_TRAIN));
+    RG__TRY(rg__axpy(ctx, t1, 1, dX)); /* dZ1 = d(Z3 + Z1) + d(Z1 + X) */
+    return rg__conv_backward(ctx, dz, dedge, &grad->conv1, t1, z, m->graph, m->edge_emb, &c->c1, &p->conv1, &m->spec);
+}
+
+typedef rg_status (*rg__fixed_map)(rg_model *m, rg_tensor out, rg_tensor in, int64_t N);
+
+static rg_status rg__deq_forward_map(rg_model *m, rg_tensor out, rg_tensor in, int64_t N) {
+    return rg__deq_f(m, out, in, N, m->mode == RG_MODE_EVAL ? RG_MODE_EVAL : RG_MODE_RECOMPUTE);
+}
+
+/* out = J_z^T in + dL/dh (dL/dh in dstate): the implicit backward's fixed-point map. Its
+   parameter and edge gradients are not wanted: they go to the junk block. */
+static rg_status rg__deq_backward_map(rg_model *m, rg_tensor out, rg_tensor in, int64_t N) {
+    int64_t D = m->cfg.hidden;
+    RG__TRY(rg__deq_f_backward(m, out, rg_tensor_view(m->dc.dx.data, N, D), rg_tensor_view(NULL, 0, 0), in,
+                               rg_tensor_view(m->state.data, N, D), &m->junk.deq, N));
+    return rg__axpy(m->ctx, out, 1, rg_tensor_view(m->dstate.data, N, D));
+}
+
+static double rg__norm2(rg_ctx *ctx, rg_tensor x) { return sqrt(ctx->ops->dot(ctx, x.data, x.data, rg_tensor_numel(x))); }
+
+/* Limited-memory Broyden for x = F(x): the inverse Jacobian of g(x) = F(x) - x is kept as
+   -I + sum_k u_k v_k^T over the last m updates (a ring), so memory is O(m N D) whatever the
+   iteration count. Relative residual ||g|| / ||F(x)||. Returns the iterate of lowest residual
+   (below the tolerance, past the iteration cap, or when rounding stalls the solve). */
+static rg_status rg__broyden(rg_model *m, rg__fixed_map F, rg_tensor x, int64_t N, int max_iter, double tol,
+                             int *iters, double *residual) {
+    rg_ctx *ctx = m->ctx;
+    rg__broyden_ws *w = &m->bw;
+    int64_t n = rg_tensor_numel(x), D = m->cfg.hidden;
+    int mem = m->cfg.deq_memory, k, j, used = 0;
+    rg_tensor fx = rg_tensor_view(w->fx.data, N, D), gx = rg_tensor_view(w->gx.data, N, D);
+    rg_tensor dx = rg_tensor_view(w->dx.data, N, D), dg = rg_tensor_view(w->dg.data, N, D);
+    rg_tensor vt = rg_tensor_view(w->vt.data, N, D), u = rg_tensor_view(w->u.data, N, D);
+    rg_tensor best = rg_tensor_view(w->best.data, N, D);
+    double res, best_res;
+#define RG__U(k) rg_tensor_view(w->us.data + (int64_t)(k) * n, N, D)
+#define RG__V(k) rg_tensor_view(w->vts.data + (int64_t)(k) * n, N, D)
+    RG__TRY(F(m, fx, x, N));
+    RG__TRY(rg_tensor_copy(ctx, gx, fx));
+    RG__TRY(rg__axpy(ctx, gx, -1, x));
+    best_res = res = rg__norm2(ctx, gx) / (rg__norm2(ctx, fx) + 1e-30);
+    RG__TRY(rg_tensor_copy(ctx, best, x));
+    RG__TRY(rg_tensor_copy(ctx, dx, gx)); /* first step: -B0 g = g */
+    for (k = 0; k < max_iter && res >= tol; k++) {
+        double denom;
+        RG__TRY(rg__axpy(ctx, x, 1, dx));
+        RG__TRY(F(m, fx, x, N));
+        RG__TRY(rg_tensor_copy(ctx, dg, gx));      /* g_old */
+        RG__TRY(rg_tensor_copy(ctx, gx, fx));
+        RG__TRY(rg__axpy(ctx, gx, -1, x));         /* g_new */
+        ctx->ops->axpby(ctx, n, 1, gx.data, -1, dg.data); /* dg = g_new - g_old */
+        res = rg__norm2(ctx, gx) / (rg__norm2(ctx, fx) + 1e-30);
+        if (!isfinite(res)) { k++; break; }
+        if (res < best_res) {
+            best_res = res;
+            RG__TRY(rg_tensor_copy(ctx, best, x));
+        }
+        if (res < tol) { k++; break; }
+        /* vt = B^T dx = -dx + sum V_j (U_j . dx); u = (dx - B dg) / (vt . dg), B dg = -dg + sum U_j (V_j . dg) */
+        ctx->ops->axpby(ctx, n, -1, dx.data, 0, vt.data);
+        ctx->ops->axpby(ctx, n, 1, dx.data, 0, u.data);
+        RG__TRY(rg__axpy(ctx, u, 1, dg));          /* u = dx + dg (- sum U_j (V_j . dg) below) */
+        for (j = 0; j < used; j++) {
+            double a = ctx->ops->dot(ctx, RG__U(j).data, dx.data, n), b = ctx->ops->dot(ctx, RG__V(j).data, dg.data, n);
+            RG__TRY(rg__axpy(ctx, vt, (rg_real)a, RG__V(j)));
+            RG__TRY(rg__axpy(ctx, u, (rg_real)-b, RG__U(j)));
+        }
+        denom = ctx->ops->dot(ctx, vt.data, dg.data, n);
+        if (denom != 0 && isfinite(denom)) {
+            int slot = (int)(used < mem ? used : k % mem);
+            ctx->ops->axpby(ctx, n, (rg_real)(1.0 / denom), u.data, 0, RG__U(slot).data);
+            RG__TRY(rg_tensor_copy(ctx, RG__V(slot), vt));
+            if (used < mem) used++;
+        }
+        /* next step: -B g = g - sum U_j (V_j . g) */
+        RG__TRY(rg_tensor_copy(ctx, dx, gx));
+        for (j = 0; j < used; j++) {
+            double a = ctx->ops->dot(ctx, RG__V(j).data, gx.data, n);
+            RG__TRY(rg__axpy(ctx, dx, (rg_real)-a, RG__U(j)));
+        }
+    }
+#undef RG__U
+#undef RG__V
+    *iters = k;
+    *residual = best_res;
+    return rg_tensor_copy(ctx, x, best);
+}
+
+static int rg__deq_max_iter(const rg_model *m) {
+    return m->cfg.deq_max_iter > 0 ? m->cfg.deq_max_iter : (int)m->cfg.layers;
+}
+
+static rg_status rg__deq_forward(rg_model *m, int64_t N, rg_mode mode) {
+    int64_t D = m->cfg.hidden;
+    rg_tensor z = rg_tensor_view(m->state.data, N, D);
+    int iters = 0;
+    double res = 0;
+    RG__TRY(rg_tensor_fill(m->ctx, z, 0));
+    RG__TRY(rg__broyden(m, rg__deq_forward_map, z, N, rg__deq_max_iter(m), m->cfg.deq_tol, &iters, &res));
+    m->deq_stats.forward_iters = iters;
+    m->deq_stats.forward_residual = res;
+    m->deq_stats.converged = res < m->cfg.deq_tol;
+    /* one more application at z* fills the caches backward needs (and in TRAIN updates running
+       statistics once per step); it reads X from nm before it writes its output, the head's
+       input, there */
+    return rg__deq_f(m, rg_tensor_view(m->nm.data, N, D), z, N, mode);
+}
+
+/* dstate holds dL/dh; leaves dL/dX in dc.dx */
+static rg_status rg__deq_backward(rg_model *m, int64_t N) {
+    int64_t D = m->cfg.hidden;
+    rg_tensor u = rg_tensor_view(m->ubuf.data, N, D);
+    int iters = 0;
+    double res = 0;
+    RG__TRY(rg_tensor_copy(m->ctx, u, rg_tensor_view(m->dstate.data, N, D)));
+    RG__TRY(rg__broyden(m, rg__deq_backward_map, u, N, rg__deq_max_iter(m), m->cfg.deq_tol, &iters, &res));
+    m->deq_stats.backward_iters = iters;
+    m->deq_stats.backward_residual = res;
+    m->deq_stats.converged = m->deq_stats.converged && res < m->cfg.deq_tol;
+    return rg__deq_f_backward(m, rg_tensor_view(m->bw.fx.data, N, D), rg_tensor_view(m->dc.dx.data, N, D), m->dedge,
+                              u, rg_tensor_view(m->state.data, N, D), &m->g.deq, N);
+}
+
+/* ---- the model ---- */
+
+static rg_status rg__check_inputs(const rg_model *m, const rg_graph *g, rg_tensor x) {
+    const rg_config *c = &m->cfg;
+    RG__CHECK_ARG(g != NULL && g->ctx == m->ctx, "rg_model_forward: the graph is not on the model's device");
+    RG__CHECK_SHAPE("rg_model_forward", "x", x, g->n_nodes, c->in_dim);
+    if (m->has_edges)
+        RG__CHECK_ARG(g->edge_dim == c->edge_dim && g->edge_feat,
+                      "rg_model_forward: the graph has %lld-wide edge features, the model expects %lld",
+                      (long long)g->edge_dim, (long long)c->edge_dim);
+    return RG_OK;
+}
+
+RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, rg_tensor x, rg_mode mode,
+                                 uint64_t seed) {
+    rg_ctx *ctx;
+    int64_t N, E, D;
+    RG__CHECK_ARG(m != NULL, "rg_model_forward: NULL model");
+    RG__CHECK_ARG(mode == RG_MODE_TRAIN || mode == RG_MODE_EVAL, "rg_model_forward: mode must be TRAIN or EVAL");
+    RG__TRY(rg__check_inputs(m, g, x));
+    ctx = m->ctx;
+    N = g->n_nodes;
+    E = g->n_edges;
+    D = m->cfg.hidden;
+    RG__CHECK_SHAPE("rg_model_forward", "out", out, N, m->cfg.out_dim);
+    RG__TRY(rg_model_reserve(m, N, E));
+    m->graph = g;
+    m->x = x;
+    m->seed = seed;
+    m->mode = mode;
+    m->backward_done = 0;
+    memset(&m->deq_stats, 0, sizeof m->deq_stats);
+    if (m->has_edges)
+        RG__TRY(rg_linear_forward(ctx, m->edge_emb, rg_tensor_view(g->edge_feat, E, g->edge_dim), &m->p.edge_enc));
+    if (m->xin.data && mode == RG_MODE_TRAIN) {
+        rg_tensor xin = rg_tensor_view(m->xin.data, N, m->cfg.in_dim);
+        RG__TRY(rg_dropout_forward(ctx, xin, x, m->cfg.input_dropout, seed, RG__STREAM_INPUT));
+        x = xin;
+    }
+    RG__TRY(rg_linear_forward(ctx, rg_tensor_view(m->nm.data, N, D), x, &m->p.enc));
+    if (m->cfg.arch == RG_ARCH_DEQ) {
+        RG__TRY(rg__deq_forward(m, N, mode));
+    } else {
+        ctx->ops->regroup(ctx, m->state.data, m->nm.data, m->groups, N, m->width, 1);
+        if (rg__is_rev(m->cfg.arch)) RG__TRY(rg__rev_forward(m, N, mode));
+        else RG__TRY(rg__res_forward(m, N, mode));
+        ctx->ops->regroup(ctx, m->nm.data, m->state.data, m->groups, N, m->width, 0);
+    }
+    /* head: Norm -> ReLU -> Dropout -> Linear */
+    {
+        rg_tensor h = rg_tensor_view(m->nm.data, N, D), hn = rg_tensor_view(m->head_normed.data, N, D);
+        rg_tensor ha = rg_tensor_view(m->head_act.data, N, D);
+        RG__TRY(rg_norm_forward(ctx, hn, &m->head_cache, h, &m->p.head_norm, mode));
+        RG__TRY(rg_relu_forward(ctx, ha, hn));
+        if (mode == RG_MODE_TRAIN) RG__TRY(rg_dropout_forward(ctx, ha, ha, m->cfg.dropout, seed, RG__STREAM_HEAD));
+        RG__TRY(rg_linear_forward(ctx, out, ha, &m->p.head));
+    }
+    return rg_ctx_take_status(ctx);
+}
+
+RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout) {
+    rg_ctx *ctx;
+    int64_t N, E, D;
+    rg_tensor h, hn, ha, dh, dn, dinput;
+    RG__CHECK_ARG(m != NULL && m->graph != NULL, "rg_model_backward: no forward pass to differentiate");
+    RG__CHECK_ARG(m->mode == RG_MODE_TRAIN, "rg_model_backward: the last forward ran in EVAL mode");
+    RG__CHECK_ARG(!m->backward_done, "rg_model_backward: already ran for the last forward (the reversible blocks "
+                                     "rebuilt their inputs in place); run rg_model_forward again");
+    ctx = m->ctx;
+    N = m->graph->n_nodes;
+    E = m->graph->n_edges;
+    D = m->cfg.hidden;
+    RG__CHECK_SHAPE("rg_model_backward", "dout", dout, N, m->cfg.out_dim);
+    h = rg_tensor_view(m->nm.data, N, D);
+    hn = rg_tensor_view(m->head_normed.data, N, D);
+    ha = rg_tensor_view(m->head_act.data, N, D);
+    dh = rg_tensor_view(m->dnm.data, N, D);
+    dn = rg_tensor_view(m->tmp.data, N, D);
+    if (m->has_edges) RG__TRY(rg_tensor_fill(ctx, m->dedge, 0));
+    RG__TRY(rg_linear_backward(ctx, dh, &m->g.head, dout, ha, &m->p.head));
+    RG__TRY(rg_dropout_backward(ctx, dh, dh, m->cfg.dropout, m->seed, RG__STREAM_HEAD));
+    RG__TRY(rg_relu_backward(ctx, dh, dh, hn));
+    RG__TRY(rg_norm_backward(ctx, dn, &m->g.head_norm, dh, h, &m->head_cache, &m->p.head_norm, RG_MODE_TRAIN));
+    if (m->cfg.arch == RG_ARCH_DEQ) {
+        RG__TRY(rg_tensor_copy(ctx, rg_tensor_view(m->dstate.data, N, D), dn));
+        RG__TRY(rg__deq_backward(m, N));
+        dinput = rg_tensor_view(m->dc.dx.data, N, D);
+    } else {
+        ctx->ops->regroup(ctx, m->dstate.data, dn.data, m->groups, N, m->width, 1);
+        if (rg__is_rev(m->cfg.arch)) RG__TRY(rg__rev_backward(m, N));
+        else RG__TRY(rg__res_backward(m, N));
+        ctx->ops->regroup(ctx, dh.data, m->dstate.data, m->groups, N, m->width, 0);
+        dinput = dh;
+    }
+    if (m->xin.data) {
+        /* the encoder saw the dropped-out features; dx goes back through the same mask */
+        RG__TRY(rg_linear_backward(ctx, dx, &m->g.enc, dinput, rg_tensor_view(m->xin.data, N, m->cfg.in_dim), &m->p.enc));
+        if (dx.data) RG__TRY(rg_dropout_backward(ctx, dx, dx, m->cfg.input_dropout, m->seed, RG__STREAM_INPUT));
+    } else {
+        RG__TRY(rg_linear_backward(ctx, dx, &m->g.enc, dinput, m->x, &m->p.enc));
+    }
+    if (m->has_edges)
+        RG__TRY(rg_linear_backward(ctx, rg_tensor_view(NULL, 0, 0), &m->g.edge_enc, m->dedge,
+                                   rg_tensor_view(m->graph->edge_feat, E, m->graph->edge_dim), &m->p.edge_enc));
+    m->backward_done = 1;
+    return rg_ctx_take_status(ctx);
+}
+
+/* ---- memory plan: the allocation path on a backend that counts and allocates nothing ---- */
+
+static void *rg__plan_alloc(rg_ctx *ctx, size_t bytes) {
+    static char never_dereferenced;
+    (void)ctx;
+    (void)bytes;
+    return &never_dereferenced;
+}
+static void rg__plan_free(rg_ctx *ctx, void *p, size_t bytes) { (void)ctx; (void)p; (void)bytes; }
+static void rg__plan_copy(rg_ctx *ctx, void *d, const void *s, size_t bytes, rg_copy_kind kind) {
+    (void)ctx; (void)d; (void)s; (void)bytes; (void)kind;
+}
+static void rg__plan_sync(rg_ctx *ctx) { (void)ctx; }
+
+RGDEF rg_status rg_model_memory_plan(const rg_config *cfg, int64_t n_nodes, int64_t n_edges, rg_memory_plan *plan) {
+    rg_backend counting;
+    rg_ctx ctx;
+    rg_model *m = NULL;
+    rg_graph g;
+    rg_tensor x, out, dout;
+    size_t after_state;
+    rg_status st;
+    RG__CHECK_ARG(cfg && plan, "rg_model_memory_plan: NULL argument");
+    RG__CHECK_ARG(n_nodes > 0 && n_edges >= 0, "rg_model_memory_plan: %lld nodes, %lld edges", (long long)n_nodes,
+                  (long long)n_edges);
+    memset(plan, 0, sizeof *plan);
+    /* only memory entries: the allocation path calls no kernel */
+    memset(&counting, 0, sizeof counting);
+    counting.name = "plan";
+    counting.alloc = rg__plan_alloc;
+    counting.free = rg__plan_free;
+    counting.copy = rg__plan_copy;
+    counting.synchronize = rg__plan_sync;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.ops = &counting;
+    ctx.n_threads = 1;
+    RG__TRY(rg__model_make(&ctx, cfg, &m));
+    after_state = ctx.mem_current;
+    st = rg__graph_alloc_device(&ctx, &g, n_nodes, n_edges, cfg->edge_dim);
+    if (st == RG_OK) st = rg_tensor_alloc(&ctx, &x, n_nodes, cfg->in_dim);
+    if (st == RG_OK) st = rg_tensor_alloc(&ctx, &out, n_nodes, cfg->out_dim);
+    if (st == RG_OK) st = rg_tensor_alloc(&ctx, &dout, n_nodes, cfg->out_dim);
+    if (st == RG_OK) {
+        plan->state = after_state;
+        plan->data = ctx.mem_current - after_state;
+        st = rg_model_reserve(m, n_nodes, n_edges);
+    }
+    plan->total = ctx.mem_peak;
+    plan->activations = plan->total - plan->state - plan->data;
+    rg__model_free(m);
+    return st;
+}
+
 /* ============================== losses and metrics ============================== */
 
 RGDEF rg_status rg_bce_logits(rg_ctx *ctx, double *loss, rg_tensor dlogits, rg_tensor logits, rg_tensor targets,
@@ -3883,1409 +4995,6 @@ RGDEF rg_status rg_gen_backward(rg_ctx *ctx, rg_tensor dx, rg_tensor dedge, cons
     }
     return rg_ctx_take_status(ctx);
 }
-
-/* ============================== blocks ============================== */
-
-/* Dropout streams: group g of every block uses stream g (the mask is shared by all layers),
-   the head its own. */
-#define RG__STREAM_HEAD 0x4ead
-#define RG__DEQ_INIT_SCALE 0.1 /* DEQ's conv1 starts at this fraction of the usual init */
-
-/* The conv of a model: one kind, chosen at run time. */
-typedef struct rg__conv_spec {
-    rg_conv_kind kind;
-    int64_t width;
-    rg_gen_config gen;
-    rg_gat_config gat;
-} rg__conv_spec;
-typedef struct rg__conv {
-    rg_gen gen;
-    rg_gcn gcn;
-    rg_sage sage;
-    rg_gat gat;
-} rg__conv;
-typedef struct rg__conv_cache {
-    rg_gen_cache gen;
-    rg_gcn_cache gcn;
-    rg_sage_cache sage;
-    rg_gat_cache gat;
-} rg__conv_cache;
-
-static void rg__conv_bind(rg__conv *p, rg_binder *b, const rg__conv_spec *s, const char *name) {
-    switch (s->kind) {
-    case RG_CONV_GEN: rg_gen_bind(&p->gen, b, &s->gen, name); break;
-    case RG_CONV_GCN: rg_gcn_bind(&p->gcn, b, s->width, s->width, name); break;
-    case RG_CONV_SAGE: rg_sage_bind(&p->sage, b, s->width, s->width, name); break;
-    case RG_CONV_GAT: rg_gat_bind(&p->gat, b, &s->gat, name); break;
-    }
-}
-
-static rg_status rg__conv_init(rg_ctx *ctx, const rg__conv *p, const rg__conv_spec *s, uint64_t stream) {
-    switch (s->kind) {
-    case RG_CONV_GEN: return rg_gen_init(ctx, &p->gen, &s->gen, stream);
-    case RG_CONV_GCN: return rg_gcn_init(ctx, &p->gcn, stream);
-    case RG_CONV_SAGE: return rg_sage_init(ctx, &p->sage, stream);
-    case RG_CONV_GAT: return rg_gat_init(ctx, &p->gat, &s->gat, stream);
-    }
-    return RG_OK;
-}
-
-static rg_status rg__conv_cache_alloc(rg_ctx *ctx, rg__conv_cache *c, const rg__conv_spec *s, int64_t n, int64_t e) {
-    memset(c, 0, sizeof *c);
-    switch (s->kind) {
-    case RG_CONV_GEN: return rg_gen_cache_alloc(ctx, &c->gen, &s->gen, n, e);
-    case RG_CONV_GCN: return rg_gcn_cache_alloc(ctx, &c->gcn, s->width, n);
-    case RG_CONV_SAGE: return rg_sage_cache_alloc(ctx, &c->sage, s->width, n);
-    case RG_CONV_GAT: return rg_gat_cache_alloc(ctx, &c->gat, &s->gat, n);
-    }
-    return RG_OK;
-}
-
-static void rg__conv_cache_free(rg_ctx *ctx, rg__conv_cache *c, const rg__conv_spec *s) {
-    switch (s->kind) {
-    case RG_CONV_GEN: rg_gen_cache_free(ctx, &c->gen); break;
-    case RG_CONV_GCN: rg_gcn_cache_free(ctx, &c->gcn); break;
-    case RG_CONV_SAGE: rg_sage_cache_free(ctx, &c->sage); break;
-    case RG_CONV_GAT: rg_gat_cache_free(ctx, &c->gat); break;
-    }
-}
-
-static rg_status rg__conv_forward(rg_ctx *ctx, rg_tensor y, rg__conv_cache *c, rg_tensor x, const rg_graph *g,
-                                  rg_tensor edge, const rg__conv *p, const rg__conv_spec *s, rg_mode mode) {
-    switch (s->kind) {
-    case RG_CONV_GEN: return rg_gen_forward(ctx, y, &c->gen, x, g, edge, &p->gen, &s->gen, mode);
-    case RG_CONV_GCN: return rg_gcn_forward(ctx, y, &c->gcn, x, g, &p->gcn);
-    case RG_CONV_SAGE: return rg_sage_forward(ctx, y, &c->sage, x, g, &p->sage);
-    case RG_CONV_GAT: return rg_gat_forward(ctx, y, &c->gat, x, g, &p->gat, &s->gat);
-    }
-    return RG_OK;
-}
-
-static rg_status rg__conv_backward(rg_ctx *ctx, rg_tensor dx, rg_tensor dedge, const rg__conv *grad, rg_tensor dy,
-                                   rg_tensor x, const rg_graph *g, rg_tensor edge, rg__conv_cache *c,
-                                   const rg__conv *p, const rg__conv_spec *s) {
-    switch (s->kind) {
-    case RG_CONV_GEN:
-        return rg_gen_backward(ctx, dx, dedge, &grad->gen, dy, x, g, edge, &c->gen, &p->gen, &s->gen, RG_MODE_TRAIN);
-    case RG_CONV_GCN: return rg_gcn_backward(ctx, dx, &grad->gcn, dy, x, g, &c->gcn, &p->gcn);
-    case RG_CONV_SAGE: return rg_sage_backward(ctx, dx, &grad->sage, dy, x, g, &c->sage, &p->sage);
-    case RG_CONV_GAT: return rg_gat_backward(ctx, dx, &grad->gat, dy, x, g, &c->gat, &p->gat, &s->gat);
-    }
-    return RG_OK;
-}
-
-/* The function of a pre-activation block, f(z) = Conv(Dropout(ReLU(Norm(z)))) ("res+"). */
-typedef struct rg__unit {
-    rg_norm norm;
-    rg__conv conv;
-} rg__unit;
-typedef struct rg__unit_cache {
-    rg_norm_cache norm;
-    rg_tensor normed;  /* (N, W) Norm(z): ReLU's input */
-    rg_tensor act;     /* (N, W) Dropout(ReLU(.)): the conv's input */
-    rg__conv_cache conv;
-} rg__unit_cache;
-
-/* DEQ's f (the paper's eqs. 12-15): Z1 = Conv1(Z); Z2 = Norm1(Z1 + X);
-   Z3 = Conv2(Dropout(ReLU(Z2))); f = Norm2(ReLU(Z3 + Z1)). */
-typedef struct rg__deq {
-    rg__conv conv1, conv2;
-    rg_norm norm1, norm2;
-} rg__deq;
-typedef struct rg__deq_cache {
-    rg__conv_cache c1, c2;
-    rg_norm_cache n1, n2;
-    rg_tensor zp, s1, zpp, act, t, r; /* (N, D): Z1, Z1 + X, Z2, Dropout(ReLU(Z2)), Z3 + Z1, ReLU(t) */
-    rg_tensor dx;                     /* (N, D) dL/dX, the injection's gradient */
-} rg__deq_cache;
-
-/* Parameters of a model, bound once to the values and once to the gradients. */
-typedef struct rg__parts {
-    rg_linear enc, edge_enc, head;
-    rg_norm head_norm;
-    rg__unit *units;   /* n_units of them */
-    rg__deq deq;
-} rg__parts;
-
-/* Broyden's buffers, each (N, D), and its low-rank inverse Jacobian (m, N * D) twice. */
-typedef struct rg__broyden_ws {
-    rg_tensor fx, gx, dx, dg, vt, u, best, us, vts;
-} rg__broyden_ws;
-
-struct rg_model {
-    rg_ctx *ctx;
-    rg_config cfg;
-    rg__conv_spec spec;
-    int64_t width;             /* W, the width of one conv */
-    int64_t groups;            /* C of the state's layout (1 unless rev / wt-rev) */
-    int64_t n_units;
-    int64_t n_params, n_buffers;
-    rg_tensor params, grads, adam_m, adam_v, buffers;
-    rg_tensor junk_grads;      /* DEQ: parameter gradients of the solver's vector-Jacobian products, discarded */
-    rg_param_name *names;
-    int64_t n_names;
-    rg__parts p, g, junk;
-    int has_edges;
-    int64_t deq_conv1_begin, deq_conv1_end; /* DEQ: conv1's range in the parameter block */
-    /* workspace, sized for exactly ws_nodes x ws_edges */
-    int64_t ws_nodes, ws_edges;
-    int ws_ready;
-    rg_tensor state, dstate;   /* (N, D) group-major hidden state and its gradient */
-    rg_tensor nm, dnm, tmp;    /* (N, D) node-major: encoder output / head input, gradients */
-    rg_tensor head_normed, head_act;
-    rg_norm_cache head_cache;
-    rg_tensor edge_emb, dedge; /* (E, W) */
-    rg_tensor z, f, dz, dact;  /* (N, W) */
-    rg__unit_cache *caches;
-    int64_t n_caches;
-    rg_tensor stored;          /* (S, N * D) stored states */
-    int64_t n_stored;
-    rg_tensor seg;             /* RES_CKPT: (s, N * D) inputs of one segment's layers */
-    int64_t seg_len;
-    rg__deq_cache dc;
-    rg__broyden_ws bw;
-    rg_tensor ubuf;            /* DEQ backward unknown (N, D) */
-    /* the last forward */
-    const rg_graph *graph;
-    rg_tensor x;
-    uint64_t seed;
-    rg_mode mode;
-    int backward_done;         /* backward consumed this forward (reversible blocks rebuild inputs in place) */
-    rg_deq_stats deq_stats;
-};
-
-/* ---- config ---- */
-
-RGDEF rg_config rg_config_default(void) {
-    rg_config c;
-    memset(&c, 0, sizeof c);
-    c.arch = RG_ARCH_REV;
-    c.conv = RG_CONV_GEN;
-    c.aggr = RG_AGGR_SOFTMAX;
-    c.norm = RG_NORM_LAYER;
-    c.layers = 3;
-    c.hidden = 64;
-    c.groups = 2;
-    c.heads = 1;
-    c.deq_tol = 1e-4;
-    c.deq_memory = 5;
-    c.deq_max_iter = 0;
-    return c;
-}
-
-static const char *const rg__arch_names[] = {"res", "res-ckpt", "rev", "wt-res", "wt-rev", "deq"};
-static const char *const rg__conv_names[] = {"gen", "gcn", "sage", "gat"};
-static const char *const rg__aggr_names[] = {"sum", "mean", "max", "softmax", "power", "gcn"};
-static const char *const rg__norm_names[] = {"none", "layer", "batch"};
-
-static rg_status rg__parse(const char *s, const char *const *names, int n, int *out, const char *what) {
-    int i;
-    RG__CHECK_ARG(s != NULL, "%s: NULL name", what);
-    for (i = 0; i < n; i++)
-        if (strcmp(s, names[i]) == 0) { *out = i; return RG_OK; }
-    return RG__FAIL(RG_ERR_ARG, "unknown %s '%s'", what, s);
-}
-
-RGDEF const char *rg_arch_name(rg_arch a) { return (unsigned)a < 6 ? rg__arch_names[a] : "?"; }
-RGDEF const char *rg_conv_name(rg_conv_kind c) { return (unsigned)c < 4 ? rg__conv_names[c] : "?"; }
-RGDEF const char *rg_aggr_name(rg_aggr a) { return (unsigned)a < 6 ? rg__aggr_names[a] : "?"; }
-RGDEF const char *rg_norm_name(rg_norm_kind n) { return (unsigned)n < 3 ? rg__norm_names[n] : "?"; }
-RGDEF rg_status rg_arch_parse(const char *s, rg_arch *out) {
-    int v = 0;
-    RG__TRY(rg__parse(s, rg__arch_names, 6, &v, "architecture"));
-    *out = (rg_arch)v;
-    return RG_OK;
-}
-RGDEF rg_status rg_conv_parse(const char *s, rg_conv_kind *out) {
-    int v = 0;
-    RG__TRY(rg__parse(s, rg__conv_names, 4, &v, "convolution"));
-    *out = (rg_conv_kind)v;
-    return RG_OK;
-}
-RGDEF rg_status rg_aggr_parse(const char *s, rg_aggr *out) {
-    int v = 0;
-    RG__TRY(rg__parse(s, rg__aggr_names, 5, &v, "aggregator")); /* "gcn" is internal */
-    *out = (rg_aggr)v;
-    return RG_OK;
-}
-RGDEF rg_status rg_norm_parse(const char *s, rg_norm_kind *out) {
-    int v = 0;
-    RG__TRY(rg__parse(s, rg__norm_names, 3, &v, "norm"));
-    *out = (rg_norm_kind)v;
-    return RG_OK;
-}
-
-static int rg__is_rev(rg_arch a) { return a == RG_ARCH_REV || a == RG_ARCH_WT_REV; }
-
-RGDEF rg_status rg_config_check(const rg_config *c) {
-    int64_t width;
-    RG__CHECK_ARG(c != NULL, "config: NULL");
-    RG__CHECK_ARG((unsigned)c->arch < 6, "config: unknown architecture %d", (int)c->arch);
-    RG__CHECK_ARG((unsigned)c->conv < 4, "config: unknown convolution %d", (int)c->conv);
-    RG__CHECK_ARG((unsigned)c->norm < 3, "config: unknown norm %d", (int)c->norm);
-    RG__CHECK_ARG(c->layers >= 1, "config: layers = %lld, need at least 1", (long long)c->layers);
-    RG__CHECK_ARG(c->hidden >= 1, "config: hidden = %lld, need at least 1", (long long)c->hidden);
-    RG__CHECK_ARG(c->in_dim >= 1, "config: in_dim = %lld, need at least 1", (long long)c->in_dim);
-    RG__CHECK_ARG(c->out_dim >= 1, "config: out_dim = %lld, need at least 1", (long long)c->out_dim);
-    RG__CHECK_ARG(c->edge_dim >= 0, "config: edge_dim = %lld is negative", (long long)c->edge_dim);
-    RG__CHECK_ARG(c->dropout >= 0 && c->dropout < 1, "config: dropout = %g is not in [0, 1)", c->dropout);
-    if (rg__is_rev(c->arch)) {
-        RG__CHECK_ARG(c->groups >= 2, "config: %s needs groups >= 2, got %lld", rg_arch_name(c->arch),
-                      (long long)c->groups);
-        RG__CHECK_ARG(c->hidden % c->groups == 0, "config: groups = %lld does not divide hidden = %lld",
-                      (long long)c->groups, (long long)c->hidden);
-    } else {
-        RG__CHECK_ARG(c->groups <= 1, "config: groups = %lld, but %s has no groups (use rev or wt-rev)",
-                      (long long)c->groups, rg_arch_name(c->arch));
-    }
-    width = rg__is_rev(c->arch) ? c->hidden / c->groups : c->hidden;
-    if (c->conv == RG_CONV_GEN)
-        RG__CHECK_ARG(c->aggr <= RG_AGGR_POWER, "config: aggregator %s is not a GEN aggregator", rg_aggr_name(c->aggr));
-    if (c->conv == RG_CONV_GAT)
-        RG__CHECK_ARG(c->heads >= 1 && width % c->heads == 0, "config: heads = %lld does not divide the conv width %lld",
-                      (long long)c->heads, (long long)width);
-    if (c->arch == RG_ARCH_DEQ) {
-        RG__CHECK_ARG(c->deq_memory >= 1, "config: deq_memory = %d, need at least 1", c->deq_memory);
-        RG__CHECK_ARG(c->deq_tol > 0, "config: deq_tol = %g, need > 0", c->deq_tol);
-        RG__CHECK_ARG(c->deq_max_iter >= 0, "config: deq_max_iter = %d is negative", c->deq_max_iter);
-    }
-    RG__CHECK_ARG(!c->store_activations || c->arch == RG_ARCH_REV, "config: store_activations is for rev only");
-    return RG_OK;
-}
-
-/* ---- parameters ---- */
-
-static int64_t rg__n_units(const rg_config *c) {
-    switch (c->arch) {
-    case RG_ARCH_RES: case RG_ARCH_RES_CKPT: return c->layers;
-    case RG_ARCH_REV: return c->layers * c->groups;
-    case RG_ARCH_WT_RES: return 1;
-    case RG_ARCH_WT_REV: return c->groups;
-    case RG_ARCH_DEQ: return 0;
-    }
-    return 0;
-}
-
-/* the parameter set of block `layer`, group `group` */
-static int64_t rg__unit_index(const rg_model *m, int64_t layer, int64_t group) {
-    switch (m->cfg.arch) {
-    case RG_ARCH_RES: case RG_ARCH_RES_CKPT: return layer;
-    case RG_ARCH_REV: return layer * m->groups + group;
-    case RG_ARCH_WT_REV: return group;
-    default: return 0;
-    }
-}
-
-static void rg__model_bind(rg_model *m, rg__parts *p, rg_binder *b) {
-    const rg_config *c = &m->cfg;
-    int64_t k;
-    rg_linear_bind(&p->enc, b, c->in_dim, c->hidden, 1, "encoder.");
-    if (m->has_edges) rg_linear_bind(&p->edge_enc, b, c->edge_dim, m->width, 1, "edge_encoder.");
-    for (k = 0; k < m->n_units; k++) {
-        snprintf(b->prefix, sizeof b->prefix, "blocks.%lld.", (long long)k);
-        rg_norm_bind(&p->units[k].norm, b, c->norm, m->width, "norm.");
-        rg__conv_bind(&p->units[k].conv, b, &m->spec, "conv.");
-    }
-    b->prefix[0] = '\0';
-    if (c->arch == RG_ARCH_DEQ) {
-        m->deq_conv1_begin = b->n_params;
-        rg__conv_bind(&p->deq.conv1, b, &m->spec, "deq.conv1.");
-        m->deq_conv1_end = b->n_params;
-        rg_norm_bind(&p->deq.norm1, b, c->norm, m->width, "deq.norm1.");
-        rg__conv_bind(&p->deq.conv2, b, &m->spec, "deq.conv2.");
-        rg_norm_bind(&p->deq.norm2, b, c->norm, m->width, "deq.norm2.");
-    }
-    rg_norm_bind(&p->head_norm, b, c->norm, c->hidden, "head_norm.");
-    rg_linear_bind(&p->head, b, c->hidden, c->out_dim, 1, "head.");
-}
-
-static rg_status rg__model_init_params(rg_model *m) {
-    rg_ctx *ctx = m->ctx;
-    uint64_t seed = ctx->seed;
-    int64_t k;
-    rg_status st = RG_OK;
-    ctx->seed = m->cfg.seed; /* initialisation draws from the config's seed */
-    st = rg_linear_init(ctx, &m->p.enc, 1);
-    if (st == RG_OK && m->has_edges) st = rg_linear_init(ctx, &m->p.edge_enc, 3);
-    for (k = 0; st == RG_OK && k < m->n_units; k++) {
-        st = rg_norm_init(ctx, &m->p.units[k].norm);
-        if (st == RG_OK) st = rg__conv_init(ctx, &m->p.units[k].conv, &m->spec, 1000 + 32 * (uint64_t)k);
-    }
-    if (st == RG_OK && m->cfg.arch == RG_ARCH_DEQ) {
-        st = rg__conv_init(ctx, &m->p.deq.conv1, &m->spec, 100);
-        /* a small z-path makes f a contraction at initialisation, so Broyden starts in its
-           basin (DEQ practice); training is free to grow it */
-        if (st == RG_OK) {
-            rg_real *w = m->params.data + m->deq_conv1_begin;
-            int64_t count = m->deq_conv1_end - m->deq_conv1_begin;
-            ctx->ops->axpby(ctx, count, (rg_real)RG__DEQ_INIT_SCALE, w, 0, w);
-            st = rg_ctx_take_status(ctx);
-        }
-        if (st == RG_OK) st = rg__conv_init(ctx, &m->p.deq.conv2, &m->spec, 132);
-        if (st == RG_OK) st = rg_norm_init(ctx, &m->p.deq.norm1);
-        if (st == RG_OK) st = rg_norm_init(ctx, &m->p.deq.norm2);
-    }
-    if (st == RG_OK) st = rg_norm_init(ctx, &m->p.head_norm);
-    if (st == RG_OK) st = rg_linear_init(ctx, &m->p.head, 5);
-    ctx->seed = seed;
-    return st;
-}
-
-/* ---- workspace ---- */
-
-static rg_status rg__unit_cache_alloc(rg_model *m, rg__unit_cache *c, int64_t n, int64_t e) {
-    rg_ctx *ctx = m->ctx;
-    memset(c, 0, sizeof *c);
-    RG__TRY(rg_norm_cache_alloc(ctx, &c->norm, m->cfg.norm, n, m->width));
-    RG__TRY(rg_tensor_alloc(ctx, &c->normed, n, m->width));
-    RG__TRY(rg_tensor_alloc(ctx, &c->act, n, m->width));
-    return rg__conv_cache_alloc(ctx, &c->conv, &m->spec, n, e);
-}
-
-static void rg__unit_cache_free(rg_model *m, rg__unit_cache *c) {
-    rg_norm_cache_free(m->ctx, &c->norm);
-    rg_tensor_free(m->ctx, &c->normed);
-    rg_tensor_free(m->ctx, &c->act);
-    rg__conv_cache_free(m->ctx, &c->conv, &m->spec);
-}
-
-static void rg__workspace_free(rg_model *m) {
-    rg_ctx *ctx = m->ctx;
-    int64_t k;
-    rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->head_normed, &m->head_act,
-                          &m->edge_emb, &m->dedge, &m->z, &m->f, &m->dz, &m->dact, &m->stored, &m->seg,
-                          &m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx,
-                          &m->bw.fx, &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->bw.us, &m->bw.vts,
-                          &m->ubuf};
-    for (k = 0; k < (int64_t)(sizeof dense / sizeof dense[0]); k++) rg_tensor_free(ctx, dense[k]);
-    rg_norm_cache_free(ctx, &m->head_cache);
-    if (m->caches) {
-        for (k = 0; k < m->n_caches; k++) rg__unit_cache_free(m, &m->caches[k]);
-        REVGNN_FREE(ctx, m->caches);
-        m->caches = NULL;
-    }
-    if (m->cfg.arch == RG_ARCH_DEQ && m->ws_ready) {
-        rg__conv_cache_free(ctx, &m->dc.c1, &m->spec);
-        rg__conv_cache_free(ctx, &m->dc.c2, &m->spec);
-        rg_norm_cache_free(ctx, &m->dc.n1);
-        rg_norm_cache_free(ctx, &m->dc.n2);
-    }
-    m->n_caches = 0;
-    m->ws_ready = 0;
-    m->ws_nodes = m->ws_edges = 0;
-}
-
-static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
-    rg_ctx *ctx = m->ctx;
-    const rg_config *c = &m->cfg;
-    int64_t D = c->hidden, W = m->width, k;
-    m->ws_ready = 1; /* from here on, a failure frees what was made */
-    m->ws_nodes = n;
-    m->ws_edges = e;
-    RG__TRY(rg_tensor_alloc(ctx, &m->state, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->dstate, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->nm, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->dnm, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->tmp, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->head_normed, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->head_act, n, D));
-    RG__TRY(rg_norm_cache_alloc(ctx, &m->head_cache, c->norm, n, D));
-    if (m->has_edges) {
-        RG__TRY(rg_tensor_alloc(ctx, &m->edge_emb, e, W));
-        RG__TRY(rg_tensor_alloc(ctx, &m->dedge, e, W));
-    }
-    if (c->arch == RG_ARCH_DEQ) {
-        int64_t mem = c->deq_memory;
-        rg_tensor *nd[] = {&m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx, &m->bw.fx,
-                           &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->ubuf};
-        for (k = 0; k < (int64_t)(sizeof nd / sizeof nd[0]); k++) RG__TRY(rg_tensor_alloc(ctx, nd[k], n, D));
-        RG__TRY(rg_tensor_alloc(ctx, &m->bw.us, mem, n * D));
-        RG__TRY(rg_tensor_alloc(ctx, &m->bw.vts, mem, n * D));
-        RG__TRY(rg__conv_cache_alloc(ctx, &m->dc.c1, &m->spec, n, e));
-        RG__TRY(rg__conv_cache_alloc(ctx, &m->dc.c2, &m->spec, n, e));
-        RG__TRY(rg_norm_cache_alloc(ctx, &m->dc.n1, c->norm, n, D));
-        RG__TRY(rg_norm_cache_alloc(ctx, &m->dc.n2, c->norm, n, D));
-        return RG_OK;
-    }
-    RG__TRY(rg_tensor_alloc(ctx, &m->z, n, W));
-    RG__TRY(rg_tensor_alloc(ctx, &m->f, n, W));
-    RG__TRY(rg_tensor_alloc(ctx, &m->dz, n, W));
-    RG__TRY(rg_tensor_alloc(ctx, &m->dact, n, W));
-    /* stored states and unit caches: what makes memory grow with depth, or not */
-    switch (c->arch) {
-    case RG_ARCH_RES: case RG_ARCH_WT_RES:
-        m->n_stored = c->layers;
-        m->n_caches = c->layers;
-        break;
-    case RG_ARCH_RES_CKPT:
-        m->seg_len = (int64_t)ceil(sqrt((double)c->layers));
-        m->n_stored = (c->layers + m->seg_len - 1) / m->seg_len;
-        m->n_caches = m->seg_len;
-        RG__TRY(rg_tensor_alloc(ctx, &m->seg, m->seg_len, n * D));
-        break;
-    default:
-        m->n_stored = c->store_activations ? c->layers : 0;
-        m->n_caches = 1;
-        break;
-    }
-    if (m->n_stored) RG__TRY(rg_tensor_alloc(ctx, &m->stored, m->n_stored, n * D));
-    m->caches = (rg__unit_cache *)REVGNN_MALLOC(ctx, (size_t)m->n_caches * sizeof(rg__unit_cache));
-    if (!m->caches) return RG__FAIL(RG_ERR_OOM, "model: out of host memory for %lld caches", (long long)m->n_caches);
-    memset(m->caches, 0, (size_t)m->n_caches * sizeof(rg__unit_cache));
-    for (k = 0; k < m->n_caches; k++) RG__TRY(rg__unit_cache_alloc(m, &m->caches[k], n, e));
-    return RG_OK;
-}
-
-RGDEF rg_status rg_model_reserve(rg_model *m, int64_t n_nodes, int64_t n_edges) {
-    rg_status st;
-    RG__CHECK_ARG(m != NULL, "rg_model_reserve: NULL model");
-    RG__CHECK_ARG(n_nodes > 0 && n_edges >= 0, "rg_model_reserve: %lld nodes, %lld edges", (long long)n_nodes,
-                  (long long)n_edges);
-    if (m->ws_ready && m->ws_nodes == n_nodes && m->ws_edges == n_edges) return RG_OK;
-    rg__workspace_free(m);
-    st = rg__workspace_alloc(m, n_nodes, n_edges);
-    if (st != RG_OK) rg__workspace_free(m);
-    return st;
-}
-
-/* ---- create / destroy ---- */
-
-static void rg__model_free(rg_model *m) {
-    rg_ctx *ctx = m->ctx;
-    rg__workspace_free(m);
-    rg_tensor_free(ctx, &m->params);
-    rg_tensor_free(ctx, &m->grads);
-    rg_tensor_free(ctx, &m->adam_m);
-    rg_tensor_free(ctx, &m->adam_v);
-    rg_tensor_free(ctx, &m->buffers);
-    rg_tensor_free(ctx, &m->junk_grads);
-    REVGNN_FREE(ctx, m->p.units);
-    REVGNN_FREE(ctx, m->g.units);
-    REVGNN_FREE(ctx, m->junk.units);
-    REVGNN_FREE(ctx, m->names);
-    REVGNN_FREE(ctx, m);
-}
-
-/* Everything but the parameter values: the allocation path the memory plan replays. */
-static rg_status rg__model_make(rg_ctx *ctx, const rg_config *cfg, rg_model **out) {
-    rg_model *m;
-    rg_binder b;
-    size_t units_bytes;
-    rg_status st;
-    *out = NULL;
-    RG__TRY(rg_config_check(cfg));
-    m = (rg_model *)REVGNN_MALLOC(ctx, sizeof(rg_model));
-    if (!m) return RG__FAIL(RG_ERR_OOM, "model: out of host memory");
-    memset(m, 0, sizeof *m);
-    m->ctx = ctx;
-    m->cfg = *cfg;
-    if (!rg__is_rev(cfg->arch)) m->cfg.groups = 1;
-    m->groups = m->cfg.groups;
-    m->width = cfg->hidden / m->groups;
-    m->has_edges = cfg->conv == RG_CONV_GEN && cfg->edge_dim > 0;
-    m->n_units = rg__n_units(cfg);
-    m->spec.kind = cfg->conv;
-    m->spec.width = m->width;
-    m->spec.gen = rg_gen_config_default(m->width);
-    m->spec.gen.aggr = cfg->aggr;
-    m->spec.gen.learn_t = cfg->aggr == RG_AGGR_SOFTMAX;
-    m->spec.gen.learn_p = cfg->aggr == RG_AGGR_POWER;
-    m->spec.gen.msg_norm = cfg->msg_norm;
-    m->spec.gen.learn_msg_scale = cfg->msg_norm;
-    m->spec.gen.mlp_norm = cfg->norm;
-    m->spec.gen.edge_dim = m->has_edges ? m->width : 0;
-    m->spec.gat.in = m->width;
-    m->spec.gat.heads = cfg->heads;
-    m->spec.gat.head_dim = m->width / (cfg->heads > 0 ? cfg->heads : 1);
-    m->spec.gat.concat = 1;
-    units_bytes = (size_t)(m->n_units > 0 ? m->n_units : 1) * sizeof(rg__unit);
-    m->p.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
-    m->g.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
-    m->junk.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
-    if (!m->p.units || !m->g.units || !m->junk.units) {
-        rg__model_free(m);
-        return RG__FAIL(RG_ERR_OOM, "model: out of host memory for %lld layers", (long long)m->n_units);
-    }
-    /* sizing pass, then the named binding of values and buffers, then the gradients */
-    b = rg_binder_make(NULL, NULL);
-    rg__model_bind(m, &m->p, &b);
-    m->n_params = b.n_params;
-    m->n_buffers = b.n_buffers;
-    m->n_names = b.n_names;
-    m->names = (rg_param_name *)REVGNN_MALLOC(ctx, (size_t)m->n_names * sizeof(rg_param_name) + 1);
-    if (!m->names) { rg__model_free(m); return RG__FAIL(RG_ERR_OOM, "model: out of host memory for names"); }
-    st = rg_tensor_alloc(ctx, &m->params, 1, m->n_params);
-    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->grads, 1, m->n_params);
-    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->adam_m, 1, m->n_params);
-    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->adam_v, 1, m->n_params);
-    if (st == RG_OK) st = rg_tensor_alloc(ctx, &m->buffers, 1, m->n_buffers);
-    if (st == RG_OK && cfg->arch == RG_ARCH_DEQ) st = rg_tensor_alloc(ctx, &m->junk_grads, 1, m->n_params);
-    if (st != RG_OK) { rg__model_free(m); return st; }
-    b = rg_binder_make(m->params.data, m->buffers.data);
-    b.names = m->names;
-    b.cap_names = m->n_names;
-    rg__model_bind(m, &m->p, &b);
-    b = rg_binder_make(m->grads.data, NULL);
-    rg__model_bind(m, &m->g, &b);
-    b = rg_binder_make(m->junk_grads.data, NULL);
-    rg__model_bind(m, &m->junk, &b);
-    *out = m;
-    return RG_OK;
-}
-
-RGDEF rg_status rg_model_create(rg_ctx *ctx, const rg_config *cfg, rg_model **out) {
-    rg_model *m;
-    rg_status st;
-    RG__CHECK_ARG(ctx && cfg && out, "rg_model_create: NULL argument");
-    RG__TRY(rg__model_make(ctx, cfg, &m));
-    st = rg__model_init_params(m);
-    if (st == RG_OK) st = rg_tensor_fill(ctx, m->grads, 0);
-    if (st == RG_OK) st = rg_tensor_fill(ctx, m->adam_m, 0);
-    if (st == RG_OK) st = rg_tensor_fill(ctx, m->adam_v, 0);
-    if (st != RG_OK) { rg__model_free(m); return st; }
-    *out = m;
-    return RG_OK;
-}
-
-RGDEF void rg_model_destroy(rg_model *m) {
-    if (m) rg__model_free(m);
-}
-
-RGDEF const rg_config *rg_model_config(const rg_model *m) { return &m->cfg; }
-RGDEF int64_t rg_model_num_params(const rg_model *m) { return m->n_params; }
-RGDEF const rg_param_name *rg_model_params(const rg_model *m, int64_t *count) {
-    *count = m->n_names;
-    return m->names;
-}
-RGDEF rg_tensor rg_model_param_block(const rg_model *m) { return m->params; }
-RGDEF rg_tensor rg_model_grad_block(const rg_model *m) { return m->grads; }
-RGDEF rg_tensor rg_model_adam_m_block(const rg_model *m) { return m->adam_m; }
-RGDEF rg_tensor rg_model_adam_v_block(const rg_model *m) { return m->adam_v; }
-RGDEF rg_tensor rg_model_buffer_block(const rg_model *m) { return m->buffers; }
-RGDEF rg_deq_stats rg_model_deq_stats(const rg_model *m) { return m->deq_stats; }
-RGDEF rg_tensor rg_model_state(const rg_model *m) { return m->state; }
-RGDEF rg_status rg_model_zero_grad(rg_model *m) { return rg_tensor_fill(m->ctx, m->grads, 0); }
-RGDEF rg_status rg_model_adam_step(rg_model *m, rg_adam *opt) {
-    return rg_adam_step(m->ctx, opt, m->params, m->grads, m->adam_m, m->adam_v);
-}
-
-/* ---- the pre-activation unit ---- */
-
-static rg_status rg__unit_forward(rg_model *m, rg_tensor y, rg__unit_cache *c, rg_tensor z, const rg__unit *u,
-                                  rg_mode mode, uint64_t stream) {
-    rg_ctx *ctx = m->ctx;
-    RG__TRY(rg_norm_forward(ctx, c->normed, &c->norm, z, &u->norm, mode));
-    RG__TRY(rg_relu_forward(ctx, c->act, c->normed));
-    if (mode != RG_MODE_EVAL) RG__TRY(rg_dropout_forward(ctx, c->act, c->act, m->cfg.dropout, m->seed, stream));
-    return rg__conv_forward(ctx, y, &c->conv, c->act, m->graph, m->edge_emb, &u->conv, &m->spec, mode);
-}
-
-/* dz = J_f(z)^T dy; the unit's parameter gradients +=; dedge += */
-static rg_status rg__unit_backward(rg_model *m, rg_tensor dz, rg_tensor dy, rg_tensor z, rg__unit_cache *c,
-                                   const rg__unit *u, const rg__unit *gu, uint64_t stream) {
-    rg_ctx *ctx = m->ctx;
-    RG__TRY(rg__conv_backward(ctx, m->dact, m->dedge, &gu->conv, dy, c->act, m->graph, m->edge_emb, &c->conv,
-                              &u->conv, &m->spec));
-    RG__TRY(rg_dropout_backward(ctx, m->dact, m->dact, m->cfg.dropout, m->seed, stream));
-    RG__TRY(rg_relu_backward(ctx, m->dact, m->dact, c->normed));
-    return rg_norm_backward(ctx, dz, &gu->norm, m->dact, z, &c->norm, &u->norm, RG_MODE_TRAIN);
-}
-
-/* ---- residual blocks ---- */
-
-static rg_tensor rg__slice(rg_tensor block, int64_t i, int64_t rows, int64_t cols) {
-    return rg_tensor_view(block.data + i * rows * cols, rows, cols);
-}
-
-static rg_status rg__axpy(rg_ctx *ctx, rg_tensor y, rg_real a, rg_tensor x) {
-    ctx->ops->axpby(ctx, rg_tensor_numel(x), a, x.data, 1, y.data);
-    return rg_ctx_take_status(ctx);
-}
-
-static rg_status rg__res_forward(rg_model *m, int64_t N, rg_mode mode) {
-    const rg_config *c = &m->cfg;
-    int64_t l, D = c->hidden;
-    int store = mode == RG_MODE_TRAIN && c->arch != RG_ARCH_RES_CKPT;
-    for (l = 0; l < c->layers; l++) {
-        rg_tensor x = rg_tensor_view(m->state.data, N, D), f = rg_tensor_view(m->f.data, N, D);
-        rg__unit_cache *cache = &m->caches[store ? l : 0];
-        if (store) {
-            /* this layer's input, for its backward */
-            x = rg__slice(m->stored, l, N, D);
-            RG__TRY(rg_tensor_copy(m->ctx, x, rg_tensor_view(m->state.data, N, D)));
-        } else if (mode == RG_MODE_TRAIN && l % m->seg_len == 0) {
-            RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->stored, l / m->seg_len, N, D), x));
-        }
-        RG__TRY(rg__unit_forward(m, f, cache, x, &m->p.units[rg__unit_index(m, l, 0)], mode, 0));
-        RG__TRY(rg__axpy(m->ctx, rg_tensor_view(m->state.data, N, D), 1, f));
-    }
-    return RG_OK;
-}
-
-/* dstate: dL/d(output) in, dL/d(input) out */
-static rg_status rg__res_backward_layers(rg_model *m, int64_t N, int64_t l0, int64_t l1, rg_tensor inputs, int64_t first) {
-    int64_t l, D = m->cfg.hidden;
-    rg_tensor ds = rg_tensor_view(m->dstate.data, N, D), dz = rg_tensor_view(m->dz.data, N, D);
-    for (l = l1 - 1; l >= l0; l--) {
-        int64_t k = rg__unit_index(m, l, 0);
-        RG__TRY(rg__unit_backward(m, dz, ds, rg__slice(inputs, l - first, N, D), &m->caches[l - first], &m->p.units[k],
-                                  &m->g.units[k], 0));
-        RG__TRY(rg__axpy(m->ctx, ds, 1, dz)); /* the skip connection's identity */
-    }
-    return RG_OK;
-}
-
-static rg_status rg__res_backward(rg_model *m, int64_t N) {
-    const rg_config *c = &m->cfg;
-    int64_t seg, D = c->hidden;
-    if (c->arch != RG_ARCH_RES_CKPT) return rg__res_backward_layers(m, N, 0, c->layers, m->stored, 0);
-    /* recompute each segment from its checkpoint with full caches, then backpropagate it */
-    for (seg = m->n_stored - 1; seg >= 0; seg--) {
-        int64_t l0 = seg * m->seg_len, l1 = l0 + m->seg_len < c->layers ? l0 + m->seg_len : c->layers, l;
-        RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->seg, 0, N, D), rg__slice(m->stored, seg, N, D)));
-        for (l = l0; l < l1; l++) {
-            rg_tensor x = rg__slice(m->seg, l - l0, N, D), f = rg_tensor_view(m->f.data, N, D);
-            RG__TRY(rg__unit_forward(m, f, &m->caches[l - l0], x, &m->p.units[rg__unit_index(m, l, 0)],
-                                     RG_MODE_RECOMPUTE, 0));
-            if (l + 1 < l1) {
-                rg_tensor next = rg__slice(m->seg, l + 1 - l0, N, D);
-                RG__TRY(rg_tensor_copy(m->ctx, next, x));
-                RG__TRY(rg__axpy(m->ctx, next, 1, f));
-            }
-        }
-        RG__TRY(rg__res_backward_layers(m, N, l0, l1, m->seg, l0));
-    }
-    return RG_OK;
-}
-
-/* ---- grouped reversible blocks (DESIGN.md section 6) ---- */
-
-static rg_tensor rg__group(rg_tensor block, int64_t g, int64_t N, int64_t W) {
-    return rg_tensor_view(block.data + g * N * W, N, W);
-}
-
-/* z = X_2 + ... + X_C (0-based: groups 1..C-1) */
-static rg_status rg__rev_sum_rest(rg_model *m, rg_tensor z, rg_tensor state, int64_t N) {
-    int64_t j, W = m->width;
-    RG__TRY(rg_tensor_copy(m->ctx, z, rg__group(state, 1, N, W)));
-    for (j = 2; j < m->groups; j++) RG__TRY(rg__axpy(m->ctx, z, 1, rg__group(state, j, N, W)));
-    return RG_OK;
-}
-
-static rg_status rg__rev_forward(rg_model *m, int64_t N, rg_mode mode) {
-    int64_t l, i, C = m->groups, W = m->width, D = m->cfg.hidden;
-    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
-    rg_tensor state = rg_tensor_view(m->state.data, N, D);
-    for (l = 0; l < m->cfg.layers; l++) {
-        if (m->n_stored && mode == RG_MODE_TRAIN)
-            RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->stored, l, N, D), state));
-        RG__TRY(rg__rev_sum_rest(m, z, state, N));
-        for (i = 0; i < C; i++) {
-            /* Y_i = X_i + f_i(z); z = Y_i, in place */
-            rg_tensor zi = i == 0 ? z : rg__group(state, i - 1, N, W), xi = rg__group(state, i, N, W);
-            RG__TRY(rg__unit_forward(m, f, &m->caches[0], zi, &m->p.units[rg__unit_index(m, l, i)], mode, (uint64_t)i));
-            RG__TRY(rg__axpy(m->ctx, xi, 1, f));
-        }
-    }
-    return RG_OK;
-}
-
-/* For i = C..1: recompute f_i(z_i) once with its cache, reconstruct X_i = Y_i - f_i(z_i) in
-   place, backpropagate: dX_i = dY_i, and J^T dY_i goes to dY_{i-1} (or, for i = 1, to every
-   dX_j, j >= 2). */
-static rg_status rg__rev_backward(rg_model *m, int64_t N) {
-    int64_t l, i, j, C = m->groups, W = m->width, D = m->cfg.hidden;
-    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
-    rg_tensor dz = rg_tensor_view(m->dz.data, N, W);
-    rg_tensor state = rg_tensor_view(m->state.data, N, D), dstate = rg_tensor_view(m->dstate.data, N, D);
-    for (l = m->cfg.layers - 1; l >= 0; l--) {
-        for (i = C - 1; i >= 0; i--) {
-            int64_t k = rg__unit_index(m, l, i);
-            rg_tensor zi = z, xi = rg__group(state, i, N, W);
-            if (i > 0) zi = rg__group(state, i - 1, N, W);
-            else RG__TRY(rg__rev_sum_rest(m, z, state, N));
-            RG__TRY(rg__unit_forward(m, f, &m->caches[0], zi, &m->p.units[k], RG_MODE_RECOMPUTE, (uint64_t)i));
-            if (m->n_stored) /* the oracle: the true input instead of the reconstruction */
-                RG__TRY(rg_tensor_copy(m->ctx, xi, rg__group(rg__slice(m->stored, l, N, D), i, N, W)));
-            else
-                RG__TRY(rg__axpy(m->ctx, xi, -1, f));
-            RG__TRY(rg__unit_backward(m, dz, rg__group(dstate, i, N, W), zi, &m->caches[0], &m->p.units[k],
-                                      &m->g.units[k], (uint64_t)i));
-            if (i > 0) RG__TRY(rg__axpy(m->ctx, rg__group(dstate, i - 1, N, W), 1, dz));
-            else
-                for (j = 1; j < C; j++) RG__TRY(rg__axpy(m->ctx, rg__group(dstate, j, N, W), 1, dz));
-        }
-    }
-    return RG_OK;
-}
-
-/* ---- DEQ ---- */
-
-/* out = f(z, X) with X = m->nm; cache in m->dc */
-static rg_status rg__deq_f(rg_model *m, rg_tensor out, rg_tensor z, int64_t N, rg_mode mode) {
-    rg_ctx *ctx = m->ctx;
-    rg__deq_cache *c = &m->dc;
-    const rg__deq *p = &m->p.deq;
-    int64_t D = m->cfg.hidden;
-    rg_tensor zp = rg_tensor_view(c->zp.data, N, D), s1 = rg_tensor_view(c->s1.data, N, D);
-    rg_tensor zpp = rg_tensor_view(c->zpp.data, N, D), act = rg_tensor_view(c->act.data, N, D);
-    rg_tensor t = rg_tensor_view(c->t.data, N, D), r = rg_tensor_view(c->r.data, N, D);
-    rg_tensor X = rg_tensor_view(m->nm.data, N, D);
-    RG__TRY(rg__conv_forward(ctx, zp, &c->c1, z, m->graph, m->edge_emb, &p->conv1, &m->spec, mode));
-    RG__TRY(rg_tensor_copy(ctx, s1, zp));
-    RG__TRY(rg__axpy(ctx, s1, 1, X));
-    RG__TRY(rg_norm_forward(ctx, zpp, &c->n1, s1, &p->norm1, mode));
-    RG__TRY(rg_relu_forward(ctx, act, zpp));
-    if (mode != RG_MODE_EVAL) RG__TRY(rg_dropout_forward(ctx, act, act, m->cfg.dropout, m->seed, 0));
-    RG__TRY(rg__conv_forward(ctx, t, &c->c2, act, m->graph, m->edge_emb, &p->conv2, &m->spec, mode));
-    RG__TRY(rg__axpy(ctx, t, 1, zp));
-    RG__TRY(rg_relu_forward(ctx, r, t));
-    return rg_norm_forward(ctx, out, &c->n2, r, &p->norm2, mode);
-}
-
-/* After rg__deq_f at z: dz = J_z^T du, dX = J_X^T du; parameter gradients += into grad,
-   edge gradients += into dedge (data NULL: not wanted). Scratch: m->tmp, m->dnm. */
-static rg_status rg__deq_f_backward(rg_model *m, rg_tensor dz, rg_tensor dX, rg_tensor dedge, rg_tensor du,
-                                    rg_tensor z, const rg__deq *grad, int64_t N) {
-    rg_ctx *ctx = m->ctx;
-    rg__deq_cache *c = &m->dc;
-    const rg__deq *p = &m->p.deq;
-    int64_t D = m->cfg.hidden;
-    rg_tensor t1 = rg_tensor_view(m->tmp.data, N, D), t2 = rg_tensor_view(m->dnm.data, N, D);
-    rg_tensor zpp = rg_tensor_view(c->zpp.data, N, D), act = rg_tensor_view(c->act.data, N, D);
-    rg_tensor t = rg_tensor_view(c->t.data, N, D), r = rg_tensor_view(c->r.data, N, D);
-    rg_tensor s1 = rg_tensor_view(c->s1.data, N, D);
-    RG__TRY(rg_norm_backward(ctx, t1, &grad->norm2, du, r, &c->n2, &p->norm2, RG_MODE_TRAIN));
-    RG__TRY(rg_relu_backward(ctx, t1, t1, t)); /* t1 = d(Z3 + Z1) */
-    RG__TRY(rg__conv_backward(ctx, t2, dedge, &grad->conv2, t1, act, m->graph, m->edge_emb, &c->c2, &p->conv2,
-                              &m->spec));
-    RG__TRY(rg_dropout_backward(ctx, t2, t2, m->cfg.dropout, m->seed, 0));
-    RG__TRY(rg_relu_backward(ctx, t2, t2, zpp));
-    RG__TRY(rg_norm_backward(ctx, dX, &grad->norm1, t2, s1, &c->n1, &p->norm1, RG_MODE_TRAIN));
-    RG__TRY(rg__axpy(ctx, t1, 1, dX)); /* dZ1 = d(Z3 + Z1) + d(Z1 + X) */
-    return rg__conv_backward(ctx, dz, dedge, &grad->conv1, t1, z, m->graph, m->edge_emb, &c->c1, &p->conv1, &m->spec);
-}
-
-typedef rg_status (*rg__fixed_map)(rg_model *m, rg_tensor out, rg_tensor in, int64_t N);
-
-static rg_status rg__deq_forward_map(rg_model *m, rg_tensor out, rg_tensor in, int64_t N) {
-    return rg__deq_f(m, out, in, N, m->mode == RG_MODE_EVAL ? RG_MODE_EVAL : RG_MODE_RECOMPUTE);
-}
-
-/* out = J_z^T in + dL/dh (dL/dh in dstate): the implicit backward's fixed-point map. Its
-   parameter and edge gradients are not wanted: they go to the junk block. */
-static rg_status rg__deq_backward_map(rg_model *m, rg_tensor out, rg_tensor in, int64_t N) {
-    int64_t D = m->cfg.hidden;
-    RG__TRY(rg__deq_f_backward(m, out, rg_tensor_view(m->dc.dx.data, N, D), rg_tensor_view(NULL, 0, 0), in,
-                               rg_tensor_view(m->state.data, N, D), &m->junk.deq, N));
-    return rg__axpy(m->ctx, out, 1, rg_tensor_view(m->dstate.data, N, D));
-}
-
-static double rg__norm2(rg_ctx *ctx, rg_tensor x) { return sqrt(ctx->ops->dot(ctx, x.data, x.data, rg_tensor_numel(x))); }
-
-/* Limited-memory Broyden for x = F(x): the inverse Jacobian of g(x) = F(x) - x is kept as
-   -I + sum_k u_k v_k^T over the last m updates (a ring), so memory is O(m N D) whatever the
-   iteration count. Relative residual ||g|| / ||F(x)||. Returns the iterate of lowest residual
-   (below the tolerance, past the iteration cap, or when rounding stalls the solve). */
-static rg_status rg__broyden(rg_model *m, rg__fixed_map F, rg_tensor x, int64_t N, int max_iter, double tol,
-                             int *iters, double *residual) {
-    rg_ctx *ctx = m->ctx;
-    rg__broyden_ws *w = &m->bw;
-    int64_t n = rg_tensor_numel(x), D = m->cfg.hidden;
-    int mem = m->cfg.deq_memory, k, j, used = 0;
-    rg_tensor fx = rg_tensor_view(w->fx.data, N, D), gx = rg_tensor_view(w->gx.data, N, D);
-    rg_tensor dx = rg_tensor_view(w->dx.data, N, D), dg = rg_tensor_view(w->dg.data, N, D);
-    rg_tensor vt = rg_tensor_view(w->vt.data, N, D), u = rg_tensor_view(w->u.data, N, D);
-    rg_tensor best = rg_tensor_view(w->best.data, N, D);
-    double res, best_res;
-#define RG__U(k) rg_tensor_view(w->us.data + (int64_t)(k) * n, N, D)
-#define RG__V(k) rg_tensor_view(w->vts.data + (int64_t)(k) * n, N, D)
-    RG__TRY(F(m, fx, x, N));
-    RG__TRY(rg_tensor_copy(ctx, gx, fx));
-    RG__TRY(rg__axpy(ctx, gx, -1, x));
-    best_res = res = rg__norm2(ctx, gx) / (rg__norm2(ctx, fx) + 1e-30);
-    RG__TRY(rg_tensor_copy(ctx, best, x));
-    RG__TRY(rg_tensor_copy(ctx, dx, gx)); /* first step: -B0 g = g */
-    for (k = 0; k < max_iter && res >= tol; k++) {
-        double denom;
-        RG__TRY(rg__axpy(ctx, x, 1, dx));
-        RG__TRY(F(m, fx, x, N));
-        RG__TRY(rg_tensor_copy(ctx, dg, gx));      /* g_old */
-        RG__TRY(rg_tensor_copy(ctx, gx, fx));
-        RG__TRY(rg__axpy(ctx, gx, -1, x));         /* g_new */
-        ctx->ops->axpby(ctx, n, 1, gx.data, -1, dg.data); /* dg = g_new - g_old */
-        res = rg__norm2(ctx, gx) / (rg__norm2(ctx, fx) + 1e-30);
-        if (!isfinite(res)) { k++; break; }
-        if (res < best_res) {
-            best_res = res;
-            RG__TRY(rg_tensor_copy(ctx, best, x));
-        }
-        if (res < tol) { k++; break; }
-        /* vt = B^T dx = -dx + sum V_j (U_j . dx); u = (dx - B dg) / (vt . dg), B dg = -dg + sum U_j (V_j . dg) */
-        ctx->ops->axpby(ctx, n, -1, dx.data, 0, vt.data);
-        ctx->ops->axpby(ctx, n, 1, dx.data, 0, u.data);
-        RG__TRY(rg__axpy(ctx, u, 1, dg));          /* u = dx + dg (- sum U_j (V_j . dg) below) */
-        for (j = 0; j < used; j++) {
-            double a = ctx->ops->dot(ctx, RG__U(j).data, dx.data, n), b = ctx->ops->dot(ctx, RG__V(j).data, dg.data, n);
-            RG__TRY(rg__axpy(ctx, vt, (rg_real)a, RG__V(j)));
-            RG__TRY(rg__axpy(ctx, u, (rg_real)-b, RG__U(j)));
-        }
-        denom = ctx->ops->dot(ctx, vt.data, dg.data, n);
-        if (denom != 0 && isfinite(denom)) {
-            int slot = (int)(used < mem ? used : k % mem);
-            ctx->ops->axpby(ctx, n, (rg_real)(1.0 / denom), u.data, 0, RG__U(slot).data);
-            RG__TRY(rg_tensor_copy(ctx, RG__V(slot), vt));
-            if (used < mem) used++;
-        }
-        /* next step: -B g = g - sum U_j (V_j . g) */
-        RG__TRY(rg_tensor_copy(ctx, dx, gx));
-        for (j = 0; j < used; j++) {
-            double a = ctx->ops->dot(ctx, RG__V(j).data, gx.data, n);
-            RG__TRY(rg__axpy(ctx, dx, (rg_real)-a, RG__U(j)));
-        }
-    }
-#undef RG__U
-#undef RG__V
-    *iters = k;
-    *residual = best_res;
-    return rg_tensor_copy(ctx, x, best);
-}
-
-static int rg__deq_max_iter(const rg_model *m) {
-    return m->cfg.deq_max_iter > 0 ? m->cfg.deq_max_iter : (int)m->cfg.layers;
-}
-
-static rg_status rg__deq_forward(rg_model *m, int64_t N, rg_mode mode) {
-    int64_t D = m->cfg.hidden;
-    rg_tensor z = rg_tensor_view(m->state.data, N, D);
-    int iters = 0;
-    double res = 0;
-    RG__TRY(rg_tensor_fill(m->ctx, z, 0));
-    RG__TRY(rg__broyden(m, rg__deq_forward_map, z, N, rg__deq_max_iter(m), m->cfg.deq_tol, &iters, &res));
-    m->deq_stats.forward_iters = iters;
-    m->deq_stats.forward_residual = res;
-    m->deq_stats.converged = res < m->cfg.deq_tol;
-    /* one more application at z* fills the caches backward needs (and in TRAIN updates running
-       statistics once per step); it reads X from nm before it writes its output, the head's
-       input, there */
-    return rg__deq_f(m, rg_tensor_view(m->nm.data, N, D), z, N, mode);
-}
-
-/* dstate holds dL/dh; leaves dL/dX in dc.dx */
-static rg_status rg__deq_backward(rg_model *m, int64_t N) {
-    int64_t D = m->cfg.hidden;
-    rg_tensor u = rg_tensor_view(m->ubuf.data, N, D);
-    int iters = 0;
-    double res = 0;
-    RG__TRY(rg_tensor_copy(m->ctx, u, rg_tensor_view(m->dstate.data, N, D)));
-    RG__TRY(rg__broyden(m, rg__deq_backward_map, u, N, rg__deq_max_iter(m), m->cfg.deq_tol, &iters, &res));
-    m->deq_stats.backward_iters = iters;
-    m->deq_stats.backward_residual = res;
-    m->deq_stats.converged = m->deq_stats.converged && res < m->cfg.deq_tol;
-    return rg__deq_f_backward(m, rg_tensor_view(m->bw.fx.data, N, D), rg_tensor_view(m->dc.dx.data, N, D), m->dedge,
-                              u, rg_tensor_view(m->state.data, N, D), &m->g.deq, N);
-}
-
-/* ---- the model ---- */
-
-static rg_status rg__check_inputs(const rg_model *m, const rg_graph *g, rg_tensor x) {
-    const rg_config *c = &m->cfg;
-    RG__CHECK_ARG(g != NULL && g->ctx == m->ctx, "rg_model_forward: the graph is not on the model's device");
-    RG__CHECK_SHAPE("rg_model_forward", "x", x, g->n_nodes, c->in_dim);
-    if (m->has_edges)
-        RG__CHECK_ARG(g->edge_dim == c->edge_dim && g->edge_feat,
-                      "rg_model_forward: the graph has %lld-wide edge features, the model expects %lld",
-                      (long long)g->edge_dim, (long long)c->edge_dim);
-    return RG_OK;
-}
-
-RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, rg_tensor x, rg_mode mode,
-                                 uint64_t seed) {
-    rg_ctx *ctx;
-    int64_t N, E, D;
-    RG__CHECK_ARG(m != NULL, "rg_model_forward: NULL model");
-    RG__CHECK_ARG(mode == RG_MODE_TRAIN || mode == RG_MODE_EVAL, "rg_model_forward: mode must be TRAIN or EVAL");
-    RG__TRY(rg__check_inputs(m, g, x));
-    ctx = m->ctx;
-    N = g->n_nodes;
-    E = g->n_edges;
-    D = m->cfg.hidden;
-    RG__CHECK_SHAPE("rg_model_forward", "out", out, N, m->cfg.out_dim);
-    RG__TRY(rg_model_reserve(m, N, E));
-    m->graph = g;
-    m->x = x;
-    m->seed = seed;
-    m->mode = mode;
-    m->backward_done = 0;
-    memset(&m->deq_stats, 0, sizeof m->deq_stats);
-    if (m->has_edges)
-        RG__TRY(rg_linear_forward(ctx, m->edge_emb, rg_tensor_view(g->edge_feat, E, g->edge_dim), &m->p.edge_enc));
-    RG__TRY(rg_linear_forward(ctx, rg_tensor_view(m->nm.data, N, D), x, &m->p.enc));
-    if (m->cfg.arch == RG_ARCH_DEQ) {
-        RG__TRY(rg__deq_forward(m, N, mode));
-    } else {
-        ctx->ops->regroup(ctx, m->state.data, m->nm.data, m->groups, N, m->width, 1);
-        if (rg__is_rev(m->cfg.arch)) RG__TRY(rg__rev_forward(m, N, mode));
-        else RG__TRY(rg__res_forward(m, N, mode));
-        ctx->ops->regroup(ctx, m->nm.data, m->state.data, m->groups, N, m->width, 0);
-    }
-    /* head: Norm -> ReLU -> Dropout -> Linear */
-    {
-        rg_tensor h = rg_tensor_view(m->nm.data, N, D), hn = rg_tensor_view(m->head_normed.data, N, D);
-        rg_tensor ha = rg_tensor_view(m->head_act.data, N, D);
-        RG__TRY(rg_norm_forward(ctx, hn, &m->head_cache, h, &m->p.head_norm, mode));
-        RG__TRY(rg_relu_forward(ctx, ha, hn));
-        if (mode == RG_MODE_TRAIN) RG__TRY(rg_dropout_forward(ctx, ha, ha, m->cfg.dropout, seed, RG__STREAM_HEAD));
-        RG__TRY(rg_linear_forward(ctx, out, ha, &m->p.head));
-    }
-    return rg_ctx_take_status(ctx);
-}
-
-RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout) {
-    rg_ctx *ctx;
-    int64_t N, E, D;
-    rg_tensor h, hn, ha, dh, dn, dinput;
-    RG__CHECK_ARG(m != NULL && m->graph != NULL, "rg_model_backward: no forward pass to differentiate");
-    RG__CHECK_ARG(m->mode == RG_MODE_TRAIN, "rg_model_backward: the last forward ran in EVAL mode");
-    RG__CHECK_ARG(!m->backward_done, "rg_model_backward: already ran for the last forward (the reversible blocks "
-                                     "rebuilt their inputs in place); run rg_model_forward again");
-    ctx = m->ctx;
-    N = m->graph->n_nodes;
-    E = m->graph->n_edges;
-    D = m->cfg.hidden;
-    RG__CHECK_SHAPE("rg_model_backward", "dout", dout, N, m->cfg.out_dim);
-    h = rg_tensor_view(m->nm.data, N, D);
-    hn = rg_tensor_view(m->head_normed.data, N, D);
-    ha = rg_tensor_view(m->head_act.data, N, D);
-    dh = rg_tensor_view(m->dnm.data, N, D);
-    dn = rg_tensor_view(m->tmp.data, N, D);
-    if (m->has_edges) RG__TRY(rg_tensor_fill(ctx, m->dedge, 0));
-    RG__TRY(rg_linear_backward(ctx, dh, &m->g.head, dout, ha, &m->p.head));
-    RG__TRY(rg_dropout_backward(ctx, dh, dh, m->cfg.dropout, m->seed, RG__STREAM_HEAD));
-    RG__TRY(rg_relu_backward(ctx, dh, dh, hn));
-    RG__TRY(rg_norm_backward(ctx, dn, &m->g.head_norm, dh, h, &m->head_cache, &m->p.head_norm, RG_MODE_TRAIN));
-    if (m->cfg.arch == RG_ARCH_DEQ) {
-        RG__TRY(rg_tensor_copy(ctx, rg_tensor_view(m->dstate.data, N, D), dn));
-        RG__TRY(rg__deq_backward(m, N));
-        dinput = rg_tensor_view(m->dc.dx.data, N, D);
-    } else {
-        ctx->ops->regroup(ctx, m->dstate.data, dn.data, m->groups, N, m->width, 1);
-        if (rg__is_rev(m->cfg.arch)) RG__TRY(rg__rev_backward(m, N));
-        else RG__TRY(rg__res_backward(m, N));
-        ctx->ops->regroup(ctx, dh.data, m->dstate.data, m->groups, N, m->width, 0);
-        dinput = dh;
-    }
-    RG__TRY(rg_linear_backward(ctx, dx, &m->g.enc, dinput, m->x, &m->p.enc));
-    if (m->has_edges)
-        RG__TRY(rg_linear_backward(ctx, rg_tensor_view(NULL, 0, 0), &m->g.edge_enc, m->dedge,
-                                   rg_tensor_view(m->graph->edge_feat, E, m->graph->edge_dim), &m->p.edge_enc));
-    m->backward_done = 1;
-    return rg_ctx_take_status(ctx);
-}
-
-/* ---- memory plan: the allocation path on a backend that counts and allocates nothing ---- */
-
-static void *rg__plan_alloc(rg_ctx *ctx, size_t bytes) {
-    static char never_dereferenced;
-    (void)ctx;
-    (void)bytes;
-    return &never_dereferenced;
-}
-static void rg__plan_free(rg_ctx *ctx, void *p, size_t bytes) { (void)ctx; (void)p; (void)bytes; }
-static void rg__plan_copy(rg_ctx *ctx, void *d, const void *s, size_t bytes, rg_copy_kind kind) {
-    (void)ctx; (void)d; (void)s; (void)bytes; (void)kind;
-}
-static void rg__plan_sync(rg_ctx *ctx) { (void)ctx; }
-
-RGDEF rg_status rg_model_memory_plan(const rg_config *cfg, int64_t n_nodes, int64_t n_edges, rg_memory_plan *plan) {
-    rg_backend counting;
-    rg_ctx ctx;
-    rg_model *m = NULL;
-    rg_graph g;
-    rg_tensor x, out, dout;
-    size_t after_state;
-    rg_status st;
-    RG__CHECK_ARG(cfg && plan, "rg_model_memory_plan: NULL argument");
-    RG__CHECK_ARG(n_nodes > 0 && n_edges >= 0, "rg_model_memory_plan: %lld nodes, %lld edges", (long long)n_nodes,
-                  (long long)n_edges);
-    memset(plan, 0, sizeof *plan);
-    /* only memory entries: the allocation path calls no kernel */
-    memset(&counting, 0, sizeof counting);
-    counting.name = "plan";
-    counting.alloc = rg__plan_alloc;
-    counting.free = rg__plan_free;
-    counting.copy = rg__plan_copy;
-    counting.synchronize = rg__plan_sync;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.ops = &counting;
-    ctx.n_threads = 1;
-    RG__TRY(rg__model_make(&ctx, cfg, &m));
-    after_state = ctx.mem_current;
-    st = rg__graph_alloc_device(&ctx, &g, n_nodes, n_edges, cfg->edge_dim);
-    if (st == RG_OK) st = rg_tensor_alloc(&ctx, &x, n_nodes, cfg->in_dim);
-    if (st == RG_OK) st = rg_tensor_alloc(&ctx, &out, n_nodes, cfg->out_dim);
-    if (st == RG_OK) st = rg_tensor_alloc(&ctx, &dout, n_nodes, cfg->out_dim);
-    if (st == RG_OK) {
-        plan->state = after_state;
-        plan->data = ctx.mem_current - after_state;
-        st = rg_model_reserve(m, n_nodes, n_edges);
-    }
-    plan->total = ctx.mem_peak;
-    plan->activations = plan->total - plan->state - plan->data;
-    rg__model_free(m);
-    return st;
-}
-
-/* ============================== checkpoints ============================== */
-
-RGDEF void rg_config_format(const rg_config *c, char *buf, size_t size) {
-    snprintf(buf, size,
-             "arch=%s conv=%s aggr=%s norm=%s layers=%lld hidden=%lld groups=%lld heads=%lld dropout=%.17g "
-             "in_dim=%lld edge_dim=%lld out_dim=%lld msg_norm=%d deq_max_iter=%d deq_tol=%.17g deq_memory=%d seed=%llu",
-             rg_arch_name(c->arch), rg_conv_name(c->conv), rg_aggr_name(c->aggr), rg_norm_name(c->norm),
-             (long long)c->layers, (long long)c->hidden, (long long)c->groups, (long long)c->heads, c->dropout,
-             (long long)c->in_dim, (long long)c->edge_dim, (long long)c->out_dim, c->msg_norm, c->deq_max_iter,
-             c->deq_tol, c->deq_memory, (unsigned long long)c->seed);
-}
-
-#ifndef REVGNN_NO_STDIO
-
-#define RG__ST_DTYPE (sizeof(rg_real) == sizeof(double) ? "F64" : "F32")
-
-/* One tensor of a checkpoint: a named view of the model's blocks. */
-typedef struct rg__ck_entry {
-    char name[112];
-    rg_real *data;      /* device pointer into a model block */
-    int64_t rows, cols;
-    int64_t begin, end; /* byte offsets in the data section */
-} rg__ck_entry;
-
-/* Every tensor a checkpoint of m holds, in file order; returns the count (entries may be NULL
-   to count only). The grouping by block keeps each block's tensors contiguous. */
-static int64_t rg__ck_entries(const rg_model *m, rg__ck_entry *e) {
-    static const char *const prefix[3] = {"", "adam_m.", "adam_v."};
-    int64_t k, n = 0, bytes = 0;
-    int block;
-    for (block = 0; block < 3; block++)
-        for (k = 0; k < m->n_names; k++) {
-            const rg_param_name *p = &m->names[k];
-            rg_real *base;
-            if (p->is_buffer && block > 0) continue; /* buffers have no moments */
-            base = p->is_buffer ? m->buffers.data : block == 0 ? m->params.data : block == 1 ? m->adam_m.data : m->adam_v.data;
-            if (e) {
-                rg__join(e[n].name, sizeof e[n].name, prefix[block], p->name);
-                e[n].data = base + p->offset;
-                e[n].rows = p->rows;
-                e[n].cols = p->cols;
-                e[n].begin = bytes;
-                e[n].end = bytes + p->rows * p->cols * (int64_t)sizeof(rg_real);
-            }
-            bytes += p->rows * p->cols * (int64_t)sizeof(rg_real);
-            n++;
-        }
-    return n;
-}
-
-/* growable text buffer for the JSON header */
-typedef struct rg__text {
-    char *s;
-    size_t len, cap;
-    int oom;
-} rg__text;
-
-static void rg__text_add(rg__text *t, const char *fmt, ...) {
-    va_list ap;
-    int n;
-    if (t->oom) return;
-    for (;;) {
-        size_t room = t->cap - t->len;
-        va_start(ap, fmt);
-        n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) { t->oom = 1; return; }
-        if (t->s && (size_t)n < room) { t->len += (size_t)n; return; }
-        {
-            size_t cap = (t->cap + (size_t)n + 1) * 2;
-            char *s = (char *)REVGNN_MALLOC(NULL, cap);
-            if (!s) { t->oom = 1; return; }
-            if (t->s) { memcpy(s, t->s, t->len); REVGNN_FREE(NULL, t->s); }
-            t->s = s;
-            t->cap = cap;
-        }
-    }
-}
-
-static int rg__write_all(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n; }
-
-RGDEF rg_status rg_checkpoint_save(const rg_model *m, const rg_adam *opt, int64_t epoch, const char *path) {
-    rg_ctx *ctx;
-    rg__ck_entry *e;
-    int64_t n, k, max_elems = 1;
-    rg__text h;
-    char cfgtext[512], tmp[1024];
-    unsigned char len8[8];
-    uint64_t hlen;
-    rg_real *host;
-    FILE *f;
-    int ok;
-    RG__CHECK_ARG(m && path, "rg_checkpoint_save: NULL %s", m ? "path" : "model");
-    ctx = m->ctx;
-    n = rg__ck_entries(m, NULL);
-    e = (rg__ck_entry *)REVGNN_MALLOC(ctx, (size_t)n * sizeof(rg__ck_entry) + 1);
-    if (!e) return RG__FAIL(RG_ERR_OOM, "rg_checkpoint_save: out of host memory");
-    rg__ck_entries(m, e);
-    memset(&h, 0, sizeof h);
-    rg_config_format(&m->cfg, cfgtext, sizeof cfgtext);
-    rg__text_add(&h, "{\"__metadata__\":{\"format\":\"revgnn\",\"version\":\"%s\",\"config\":\"%s\",\"epoch\":\"%lld\"",
-                 RG_VERSION, cfgtext, (long long)epoch);
-    if (opt)
-        rg__text_add(&h, ",\"adam\":\"lr=%.17g beta1=%.17g beta2=%.17g eps=%.17g weight_decay=%.17g decoupled=%d step=%lld\"",
-                     opt->lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay, opt->decoupled, (long long)opt->step);
-    rg__text_add(&h, "}");
-    for (k = 0; k < n; k++) {
-        rg__text_add(&h, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[%lld,%lld],\"data_offsets\":[%lld,%lld]}", e[k].name,
-                     RG__ST_DTYPE, (long long)e[k].rows, (long long)e[k].cols, (long long)e[k].begin, (long long)e[k].end);
-        if (e[k].rows * e[k].cols > max_elems) max_elems = e[k].rows * e[k].cols;
-    }
-    rg__text_add(&h, "}");
-    /* the data section starts 8-byte aligned, as the format recommends */
-    while (!h.oom && (h.len + 8) % 8) rg__text_add(&h, " ");
-    host = (rg_real *)REVGNN_MALLOC(ctx, (size_t)max_elems * sizeof(rg_real));
-    if (h.oom || !host) {
-        REVGNN_FREE(ctx, h.s);
-        REVGNN_FREE(ctx, host);
-        REVGNN_FREE(ctx, e);
-        return RG__FAIL(RG_ERR_OOM, "rg_checkpoint_save: out of host memory");
-    }
-    hlen = (uint64_t)h.len;
-    for (k = 0; k < 8; k++) len8[k] = (unsigned char)(hlen >> (8 * k));
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    f = fopen(tmp, "wb");
-    ok = f && rg__write_all(f, len8, 8) && rg__write_all(f, h.s, h.len);
-    for (k = 0; ok && k < n; k++) {
-        rg_tensor t = rg_tensor_view(e[k].data, e[k].rows, e[k].cols);
-        ok = rg_tensor_download(ctx, t, host) == RG_OK &&
-             rg__write_all(f, host, (size_t)(e[k].rows * e[k].cols) * sizeof(rg_real));
-    }
-    if (f) ok = fclose(f) == 0 && ok;
-    REVGNN_FREE(ctx, h.s);
-    REVGNN_FREE(ctx, host);
-    REVGNN_FREE(ctx, e);
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return RG__FAIL(RG_ERR_IO, "cannot write checkpoint %s: %s", path, strerror(errno));
-    }
-    return RG_OK;
-}
-
-/* ---- reading: a small parser for the one JSON shape safetensors headers have ---- */
-
-typedef struct rg__json {
-    const char *p, *end;
-} rg__json;
-
-static void rg__json_ws(rg__json *j) {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r')) j->p++;
-}
-
-static int rg__json_char(rg__json *j, char c) {
-    rg__json_ws(j);
-    if (j->p < j->end && *j->p == c) { j->p++; return 1; }
-    return 0;
-}
-
-/* a string into buf (escapes of \" and \\ only, as names and metadata need) */
-static int rg__json_string(rg__json *j, char *buf, size_t size) {
-    size_t n = 0;
-    if (!rg__json_char(j, '"')) return 0;
-    while (j->p < j->end && *j->p != '"') {
-        char c = *j->p++;
-        if (c == '\\') {
-            if (j->p >= j->end) return 0;
-            c = *j->p++;
-        }
-        if (n + 1 >= size) return 0;
-        buf[n++] = c;
-    }
-    if (j->p >= j->end) return 0;
-    j->p++;
-    buf[n] = '\0';
-    return 1;
-}
-
-static int rg__json_int(rg__json *j, int64_t *v) {
-    int64_t x = 0;
-    int digits = 0;
-    rg__json_ws(j);
-    while (j->p < j->end && *j->p >= '0' && *j->p <= '9' && digits < 18) { x = x * 10 + (*j->p++ - '0'); digits++; }
-    *v = x;
-    return digits > 0;
-}
-
-/* [a, b] */
-static int rg__json_pair(rg__json *j, int64_t *a, int64_t *b) {
-    return rg__json_char(j, '[') && rg__json_int(j, a) && rg__json_char(j, ',') && rg__json_int(j, b) && rg__json_char(j, ']');
-}
-
-typedef struct rg__ck_header {
-    rg__ck_entry *e;   /* the model's entries, matched by name */
-    int64_t n;
-    int *seen;
-    char config[512], adam[512], epoch[32];
-    char want[512];    /* the model's configuration */
-} rg__ck_header;
-
-static rg_status rg__ck_parse(rg__json *j, rg__ck_header *h, const char *path) {
-    char key[128], val[512];
-    if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: the header is not a JSON object", path);
-    do {
-        if (!rg__json_string(j, key, sizeof key) || !rg__json_char(j, ':'))
-            return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed header near byte %ld", path, (long)(j->end - j->p));
-        if (strcmp(key, "__metadata__") == 0) {
-            if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed __metadata__", path);
-            if (!rg__json_char(j, '}'))
-                do {
-                    char mk[64];
-                    if (!rg__json_string(j, mk, sizeof mk) || !rg__json_char(j, ':') || !rg__json_string(j, val, sizeof val))
-                        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed __metadata__", path);
-                    if (!strcmp(mk, "config")) memcpy(h->config, val, sizeof val);
-                    if (!strcmp(mk, "adam")) memcpy(h->adam, val, sizeof val);
-                    if (!strcmp(mk, "epoch")) rg__join(h->epoch, sizeof h->epoch, val, "");
-                } while (rg__json_char(j, ','));
-            if (!h->config[0] || !rg__json_char(j, '}'))
-                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no revgnn configuration in __metadata__", path);
-            /* before any tensor: a model of another configuration is the clearest message */
-            if (strcmp(h->config, h->want) != 0)
-                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s was saved by another configuration: '%s', this model is '%s'",
-                                path, h->config, h->want);
-        } else {
-            char field[32], dtype[16] = "";
-            int64_t r = -1, c = -1, b = -1, e = -1, k;
-            if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
-            do {
-                if (!rg__json_string(j, field, sizeof field) || !rg__json_char(j, ':'))
-                    return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
-                if (!strcmp(field, "dtype")) { if (!rg__json_string(j, dtype, sizeof dtype)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: bad dtype of '%s'", path, key); }
-                else if (!strcmp(field, "shape")) { if (!rg__json_pair(j, &r, &c)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is not a 2-D tensor", path, key); }
-                else if (!strcmp(field, "data_offsets")) { if (!rg__json_pair(j, &b, &e)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: bad offsets of '%s'", path, key); }
-                else return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: unknown field '%s' in '%s'", path, field, key);
-            } while (rg__json_char(j, ','));
-            if (!rg__json_char(j, '}')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
-            for (k = 0; k < h->n && strcmp(h->e[k].name, key); k++) {}
-            if (k == h->n) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: tensor '%s' is not in this model", path, key);
-            if (strcmp(dtype, RG__ST_DTYPE))
-                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is %s, this build reads %s", path, key, dtype, RG__ST_DTYPE);
-            if (r != h->e[k].rows || c != h->e[k].cols)
-                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is %lldx%lld, the model's is %lldx%lld", path, key,
-                                (long long)r, (long long)c, (long long)h->e[k].rows, (long long)h->e[k].cols);
-            if (e - b != r * c * (int64_t)sizeof(rg_real) || b < 0)
-                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: offsets of '%s' do not match its shape", path, key);
-            h->e[k].begin = b;
-            h->e[k].end = e;
-            h->seen[k] = 1;
-        }
-    } while (rg__json_char(j, ','));
-    if (!rg__json_char(j, '}')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed header end", path);
-    return RG_OK;
-}
-
-static int rg__kv_double(const char *text, const char *key, double *v) {
-    const char *p = strstr(text, key);
-    size_t n = strlen(key);
-    while (p && !((p == text || p[-1] == ' ') && p[n] == '=')) p = strstr(p + 1, key);
-    if (!p) return 0;
-    *v = strtod(p + n + 1, NULL);
-    return 1;
-}
-
-RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, const char *path) {
-    rg_ctx *ctx;
-    FILE *f;
-    unsigned char len8[8];
-    uint64_t hlen = 0;
-    long size;
-    char *text = NULL;
-    rg__ck_header h;
-    rg__json j;
-    rg_real *host = NULL;
-    int64_t k, data_bytes, max_elems = 1;
-    rg_status st = RG_OK;
-    RG__CHECK_ARG(m && path, "rg_checkpoint_load: NULL %s", m ? "path" : "model");
-    ctx = m->ctx;
-    memset(&h, 0, sizeof h);
-    f = fopen(path, "rb");
-    if (!f) return RG__FAIL(RG_ERR_IO, "cannot open checkpoint %s: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return RG__FAIL(RG_ERR_IO, "cannot read checkpoint %s", path);
-    }
-    if (size < 8 || fread(len8, 1, 8, f) != 8) {
-        fclose(f);
-        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated (%ld bytes, no header length)", path, size);
-    }
-    for (k = 0; k < 8; k++) hlen |= (uint64_t)len8[k] << (8 * k);
-    if (hlen < 2 || hlen > (uint64_t)size - 8 || hlen > 100000000) {
-        fclose(f);
-        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: header length %llu does not fit a %ld-byte file", path,
-                        (unsigned long long)hlen, size);
-    }
-    h.n = rg__ck_entries(m, NULL);
-    h.e = (rg__ck_entry *)REVGNN_MALLOC(ctx, (size_t)h.n * sizeof(rg__ck_entry) + 1);
-    h.seen = (int *)REVGNN_MALLOC(ctx, (size_t)h.n * sizeof(int) + 1);
-    text = (char *)REVGNN_MALLOC(ctx, (size_t)hlen + 1);
-    if (!h.e || !h.seen || !text) st = RG__FAIL(RG_ERR_OOM, "rg_checkpoint_load: out of host memory");
-    else if (fread(text, 1, (size_t)hlen, f) != (size_t)hlen) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated header", path);
-    if (st == RG_OK) {
-        rg__ck_entries(m, h.e);
-        memset(h.seen, 0, (size_t)h.n * sizeof(int));
-        rg_config_format(&m->cfg, h.want, sizeof h.want);
-        j.p = text;
-        j.end = text + hlen;
-        st = rg__ck_parse(&j, &h, path);
-        if (st == RG_OK && !h.config[0])
-            st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no revgnn configuration in __metadata__", path);
-    }
-    data_bytes = (int64_t)size - 8 - (int64_t)hlen;
-    for (k = 0; st == RG_OK && k < h.n; k++) {
-        if (!h.seen[k]) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: tensor '%s' is missing", path, h.e[k].name);
-        else if (h.e[k].end > data_bytes)
-            st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated: '%s' ends at byte %lld of a %lld-byte data section",
-                          path, h.e[k].name, (long long)h.e[k].end, (long long)data_bytes);
-        if (h.e[k].rows * h.e[k].cols > max_elems) max_elems = h.e[k].rows * h.e[k].cols;
-    }
-    if (st == RG_OK && opt && !h.adam[0]) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s holds no optimiser state", path);
-    /* everything checked: now read into the model */
-    if (st == RG_OK) {
-        host = (rg_real *)REVGNN_MALLOC(ctx, (size_t)max_elems * sizeof(rg_real));
-        if (!host) st = RG__FAIL(RG_ERR_OOM, "rg_checkpoint_load: out of host memory");
-    }
-    for (k = 0; st == RG_OK && k < h.n; k++) {
-        size_t count = (size_t)(h.e[k].rows * h.e[k].cols);
-        if (fseek(f, (long)(8 + hlen + (uint64_t)h.e[k].begin), SEEK_SET) != 0 || fread(host, sizeof(rg_real), count, f) != count)
-            st = RG__FAIL(RG_ERR_IO, "checkpoint %s: cannot read '%s'", path, h.e[k].name);
-        else
-            st = rg_tensor_upload(ctx, rg_tensor_view(h.e[k].data, h.e[k].rows, h.e[k].cols), host);
-    }
-    if (st == RG_OK && opt) {
-        double v;
-        if (rg__kv_double(h.adam, "lr", &v)) opt->lr = v;
-        if (rg__kv_double(h.adam, "beta1", &v)) opt->beta1 = v;
-        if (rg__kv_double(h.adam, "beta2", &v)) opt->beta2 = v;
-        if (rg__kv_double(h.adam, "eps", &v)) opt->eps = v;
-        if (rg__kv_double(h.adam, "weight_decay", &v)) opt->weight_decay = v;
-        if (rg__kv_double(h.adam, "decoupled", &v)) opt->decoupled = (int)v;
-        if (rg__kv_double(h.adam, "step", &v)) opt->step = (int64_t)v;
-    }
-    if (st == RG_OK && epoch) *epoch = strtoll(h.epoch, NULL, 10);
-    fclose(f);
-    REVGNN_FREE(ctx, host);
-    REVGNN_FREE(ctx, text);
-    REVGNN_FREE(ctx, h.e);
-    REVGNN_FREE(ctx, h.seen);
-    return st;
-}
-
-#endif /* REVGNN_NO_STDIO */
 
 /* ============================== data ============================== */
 
@@ -6047,6 +5756,561 @@ RGDEF rg_status rg_dataset_synthetic(const rg_synthetic_options *options, rg_dat
         return st;
     }
     *out = ds;
+    return RG_OK;
+}
+
+/* ============================== checkpoints ============================== */
+
+RGDEF void rg_config_format(const rg_config *c, char *buf, size_t size) {
+    snprintf(buf, size,
+             "arch=%s conv=%s aggr=%s norm=%s layers=%lld hidden=%lld groups=%lld heads=%lld dropout=%.17g "
+             "input_dropout=%.17g in_dim=%lld edge_dim=%lld out_dim=%lld msg_norm=%d deq_max_iter=%d deq_tol=%.17g "
+             "deq_memory=%d seed=%llu",
+             rg_arch_name(c->arch), rg_conv_name(c->conv), rg_aggr_name(c->aggr), rg_norm_name(c->norm),
+             (long long)c->layers, (long long)c->hidden, (long long)c->groups, (long long)c->heads, c->dropout,
+             c->input_dropout,
+             (long long)c->in_dim, (long long)c->edge_dim, (long long)c->out_dim, c->msg_norm, c->deq_max_iter,
+             c->deq_tol, c->deq_memory, (unsigned long long)c->seed);
+}
+
+#ifndef REVGNN_NO_STDIO
+
+#define RG__ST_DTYPE (sizeof(rg_real) == sizeof(double) ? "F64" : "F32")
+
+/* One tensor of a checkpoint: a named view of the model's blocks. */
+typedef struct rg__ck_entry {
+    char name[112];
+    rg_real *data;      /* device pointer into a model block */
+    int64_t rows, cols;
+    int64_t begin, end; /* byte offsets in the data section */
+} rg__ck_entry;
+
+/* Every tensor a checkpoint of m holds, in file order; returns the count (entries may be NULL
+   to count only). The grouping by block keeps each block's tensors contiguous. */
+static int64_t rg__ck_entries(const rg_model *m, rg__ck_entry *e) {
+    static const char *const prefix[3] = {"", "adam_m.", "adam_v."};
+    int64_t k, n = 0, bytes = 0;
+    int block;
+    for (block = 0; block < 3; block++)
+        for (k = 0; k < m->n_names; k++) {
+            const rg_param_name *p = &m->names[k];
+            rg_real *base;
+            if (p->is_buffer && block > 0) continue; /* buffers have no moments */
+            base = p->is_buffer ? m->buffers.data : block == 0 ? m->params.data : block == 1 ? m->adam_m.data : m->adam_v.data;
+            if (e) {
+                rg__join(e[n].name, sizeof e[n].name, prefix[block], p->name);
+                e[n].data = base + p->offset;
+                e[n].rows = p->rows;
+                e[n].cols = p->cols;
+                e[n].begin = bytes;
+                e[n].end = bytes + p->rows * p->cols * (int64_t)sizeof(rg_real);
+            }
+            bytes += p->rows * p->cols * (int64_t)sizeof(rg_real);
+            n++;
+        }
+    return n;
+}
+
+/* growable text buffer for the JSON header */
+typedef struct rg__text {
+    char *s;
+    size_t len, cap;
+    int oom;
+} rg__text;
+
+static void rg__text_add(rg__text *t, const char *fmt, ...) {
+    va_list ap;
+    int n;
+    if (t->oom) return;
+    for (;;) {
+        size_t room = t->cap - t->len;
+        va_start(ap, fmt);
+        n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) { t->oom = 1; return; }
+        if (t->s && (size_t)n < room) { t->len += (size_t)n; return; }
+        {
+            size_t cap = (t->cap + (size_t)n + 1) * 2;
+            char *s = (char *)REVGNN_MALLOC(NULL, cap);
+            if (!s) { t->oom = 1; return; }
+            if (t->s) { memcpy(s, t->s, t->len); REVGNN_FREE(NULL, t->s); }
+            t->s = s;
+            t->cap = cap;
+        }
+    }
+}
+
+static int rg__write_all(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n; }
+
+RGDEF rg_status rg_checkpoint_save(const rg_model *m, const rg_adam *opt, int64_t epoch, const char *path) {
+    rg_ctx *ctx;
+    rg__ck_entry *e;
+    int64_t n, k, max_elems = 1;
+    rg__text h;
+    char cfgtext[512], tmp[1024];
+    unsigned char len8[8];
+    uint64_t hlen;
+    rg_real *host;
+    FILE *f;
+    int ok;
+    RG__CHECK_ARG(m && path, "rg_checkpoint_save: NULL %s", m ? "path" : "model");
+    ctx = m->ctx;
+    n = rg__ck_entries(m, NULL);
+    e = (rg__ck_entry *)REVGNN_MALLOC(ctx, (size_t)n * sizeof(rg__ck_entry) + 1);
+    if (!e) return RG__FAIL(RG_ERR_OOM, "rg_checkpoint_save: out of host memory");
+    rg__ck_entries(m, e);
+    memset(&h, 0, sizeof h);
+    rg_config_format(&m->cfg, cfgtext, sizeof cfgtext);
+    rg__text_add(&h, "{\"__metadata__\":{\"format\":\"revgnn\",\"version\":\"%s\",\"config\":\"%s\",\"epoch\":\"%lld\"",
+                 RG_VERSION, cfgtext, (long long)epoch);
+    if (opt)
+        rg__text_add(&h, ",\"adam\":\"lr=%.17g beta1=%.17g beta2=%.17g eps=%.17g weight_decay=%.17g decoupled=%d step=%lld\"",
+                     opt->lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay, opt->decoupled, (long long)opt->step);
+    rg__text_add(&h, "}");
+    for (k = 0; k < n; k++) {
+        rg__text_add(&h, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[%lld,%lld],\"data_offsets\":[%lld,%lld]}", e[k].name,
+                     RG__ST_DTYPE, (long long)e[k].rows, (long long)e[k].cols, (long long)e[k].begin, (long long)e[k].end);
+        if (e[k].rows * e[k].cols > max_elems) max_elems = e[k].rows * e[k].cols;
+    }
+    rg__text_add(&h, "}");
+    /* the data section starts 8-byte aligned, as the format recommends */
+    while (!h.oom && (h.len + 8) % 8) rg__text_add(&h, " ");
+    host = (rg_real *)REVGNN_MALLOC(ctx, (size_t)max_elems * sizeof(rg_real));
+    if (h.oom || !host) {
+        REVGNN_FREE(ctx, h.s);
+        REVGNN_FREE(ctx, host);
+        REVGNN_FREE(ctx, e);
+        return RG__FAIL(RG_ERR_OOM, "rg_checkpoint_save: out of host memory");
+    }
+    hlen = (uint64_t)h.len;
+    for (k = 0; k < 8; k++) len8[k] = (unsigned char)(hlen >> (8 * k));
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    ok = f && rg__write_all(f, len8, 8) && rg__write_all(f, h.s, h.len);
+    for (k = 0; ok && k < n; k++) {
+        rg_tensor t = rg_tensor_view(e[k].data, e[k].rows, e[k].cols);
+        ok = rg_tensor_download(ctx, t, host) == RG_OK &&
+             rg__write_all(f, host, (size_t)(e[k].rows * e[k].cols) * sizeof(rg_real));
+    }
+    if (f) ok = fclose(f) == 0 && ok;
+    REVGNN_FREE(ctx, h.s);
+    REVGNN_FREE(ctx, host);
+    REVGNN_FREE(ctx, e);
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return RG__FAIL(RG_ERR_IO, "cannot write checkpoint %s: %s", path, strerror(errno));
+    }
+    return RG_OK;
+}
+
+/* ---- reading: a small parser for the one JSON shape safetensors headers have ---- */
+
+typedef struct rg__json {
+    const char *p, *end;
+} rg__json;
+
+static void rg__json_ws(rg__json *j) {
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r')) j->p++;
+}
+
+static int rg__json_char(rg__json *j, char c) {
+    rg__json_ws(j);
+    if (j->p < j->end && *j->p == c) { j->p++; return 1; }
+    return 0;
+}
+
+/* a string into buf (escapes of \" and \\ only, as names and metadata need) */
+static int rg__json_string(rg__json *j, char *buf, size_t size) {
+    size_t n = 0;
+    if (!rg__json_char(j, '"')) return 0;
+    while (j->p < j->end && *j->p != '"') {
+        char c = *j->p++;
+        if (c == '\\') {
+            if (j->p >= j->end) return 0;
+            c = *j->p++;
+        }
+        if (n + 1 >= size) return 0;
+        buf[n++] = c;
+    }
+    if (j->p >= j->end) return 0;
+    j->p++;
+    buf[n] = '\0';
+    return 1;
+}
+
+static int rg__json_int(rg__json *j, int64_t *v) {
+    int64_t x = 0;
+    int digits = 0;
+    rg__json_ws(j);
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9' && digits < 18) { x = x * 10 + (*j->p++ - '0'); digits++; }
+    *v = x;
+    return digits > 0;
+}
+
+/* [a, b] */
+static int rg__json_pair(rg__json *j, int64_t *a, int64_t *b) {
+    return rg__json_char(j, '[') && rg__json_int(j, a) && rg__json_char(j, ',') && rg__json_int(j, b) && rg__json_char(j, ']');
+}
+
+typedef struct rg__ck_header {
+    rg__ck_entry *e;   /* the model's entries, matched by name */
+    int64_t n;
+    int *seen;
+    char config[512], adam[512], epoch[32];
+    char want[512];    /* the model's configuration */
+} rg__ck_header;
+
+static rg_status rg__ck_parse(rg__json *j, rg__ck_header *h, const char *path) {
+    char key[128], val[512];
+    if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: the header is not a JSON object", path);
+    do {
+        if (!rg__json_string(j, key, sizeof key) || !rg__json_char(j, ':'))
+            return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed header near byte %ld", path, (long)(j->end - j->p));
+        if (strcmp(key, "__metadata__") == 0) {
+            if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed __metadata__", path);
+            if (!rg__json_char(j, '}'))
+                do {
+                    char mk[64];
+                    if (!rg__json_string(j, mk, sizeof mk) || !rg__json_char(j, ':') || !rg__json_string(j, val, sizeof val))
+                        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed __metadata__", path);
+                    if (!strcmp(mk, "config")) memcpy(h->config, val, sizeof val);
+                    if (!strcmp(mk, "adam")) memcpy(h->adam, val, sizeof val);
+                    if (!strcmp(mk, "epoch")) rg__join(h->epoch, sizeof h->epoch, val, "");
+                } while (rg__json_char(j, ','));
+            if (!h->config[0] || !rg__json_char(j, '}'))
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no revgnn configuration in __metadata__", path);
+            /* before any tensor: a model of another configuration is the clearest message */
+            if (strcmp(h->config, h->want) != 0)
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s was saved by another configuration: '%s', this model is '%s'",
+                                path, h->config, h->want);
+        } else {
+            char field[32], dtype[16] = "";
+            int64_t r = -1, c = -1, b = -1, e = -1, k;
+            if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
+            do {
+                if (!rg__json_string(j, field, sizeof field) || !rg__json_char(j, ':'))
+                    return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
+                if (!strcmp(field, "dtype")) { if (!rg__json_string(j, dtype, sizeof dtype)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: bad dtype of '%s'", path, key); }
+                else if (!strcmp(field, "shape")) { if (!rg__json_pair(j, &r, &c)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is not a 2-D tensor", path, key); }
+                else if (!strcmp(field, "data_offsets")) { if (!rg__json_pair(j, &b, &e)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: bad offsets of '%s'", path, key); }
+                else return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: unknown field '%s' in '%s'", path, field, key);
+            } while (rg__json_char(j, ','));
+            if (!rg__json_char(j, '}')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
+            for (k = 0; k < h->n && strcmp(h->e[k].name, key); k++) {}
+            if (k == h->n) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: tensor '%s' is not in this model", path, key);
+            if (strcmp(dtype, RG__ST_DTYPE))
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is %s, this build reads %s", path, key, dtype, RG__ST_DTYPE);
+            if (r != h->e[k].rows || c != h->e[k].cols)
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is %lldx%lld, the model's is %lldx%lld", path, key,
+                                (long long)r, (long long)c, (long long)h->e[k].rows, (long long)h->e[k].cols);
+            if (e - b != r * c * (int64_t)sizeof(rg_real) || b < 0)
+                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: offsets of '%s' do not match its shape", path, key);
+            h->e[k].begin = b;
+            h->e[k].end = e;
+            h->seen[k] = 1;
+        }
+    } while (rg__json_char(j, ','));
+    if (!rg__json_char(j, '}')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed header end", path);
+    return RG_OK;
+}
+
+static int rg__kv_double(const char *text, const char *key, double *v) {
+    const char *p = strstr(text, key);
+    size_t n = strlen(key);
+    while (p && !((p == text || p[-1] == ' ') && p[n] == '=')) p = strstr(p + 1, key);
+    if (!p) return 0;
+    *v = strtod(p + n + 1, NULL);
+    return 1;
+}
+
+RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, const char *path) {
+    rg_ctx *ctx;
+    FILE *f;
+    unsigned char len8[8];
+    uint64_t hlen = 0;
+    long size;
+    char *text = NULL;
+    rg__ck_header h;
+    rg__json j;
+    rg_real *host = NULL;
+    int64_t k, data_bytes, max_elems = 1;
+    rg_status st = RG_OK;
+    RG__CHECK_ARG(m && path, "rg_checkpoint_load: NULL %s", m ? "path" : "model");
+    ctx = m->ctx;
+    memset(&h, 0, sizeof h);
+    f = fopen(path, "rb");
+    if (!f) return RG__FAIL(RG_ERR_IO, "cannot open checkpoint %s: %s", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return RG__FAIL(RG_ERR_IO, "cannot read checkpoint %s", path);
+    }
+    if (size < 8 || fread(len8, 1, 8, f) != 8) {
+        fclose(f);
+        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated (%ld bytes, no header length)", path, size);
+    }
+    for (k = 0; k < 8; k++) hlen |= (uint64_t)len8[k] << (8 * k);
+    if (hlen < 2 || hlen > (uint64_t)size - 8 || hlen > 100000000) {
+        fclose(f);
+        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: header length %llu does not fit a %ld-byte file", path,
+                        (unsigned long long)hlen, size);
+    }
+    h.n = rg__ck_entries(m, NULL);
+    h.e = (rg__ck_entry *)REVGNN_MALLOC(ctx, (size_t)h.n * sizeof(rg__ck_entry) + 1);
+    h.seen = (int *)REVGNN_MALLOC(ctx, (size_t)h.n * sizeof(int) + 1);
+    text = (char *)REVGNN_MALLOC(ctx, (size_t)hlen + 1);
+    if (!h.e || !h.seen || !text) st = RG__FAIL(RG_ERR_OOM, "rg_checkpoint_load: out of host memory");
+    else if (fread(text, 1, (size_t)hlen, f) != (size_t)hlen) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated header", path);
+    if (st == RG_OK) {
+        rg__ck_entries(m, h.e);
+        memset(h.seen, 0, (size_t)h.n * sizeof(int));
+        rg_config_format(&m->cfg, h.want, sizeof h.want);
+        j.p = text;
+        j.end = text + hlen;
+        st = rg__ck_parse(&j, &h, path);
+        if (st == RG_OK && !h.config[0])
+            st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no revgnn configuration in __metadata__", path);
+    }
+    data_bytes = (int64_t)size - 8 - (int64_t)hlen;
+    for (k = 0; st == RG_OK && k < h.n; k++) {
+        if (!h.seen[k]) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: tensor '%s' is missing", path, h.e[k].name);
+        else if (h.e[k].end > data_bytes)
+            st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated: '%s' ends at byte %lld of a %lld-byte data section",
+                          path, h.e[k].name, (long long)h.e[k].end, (long long)data_bytes);
+        if (h.e[k].rows * h.e[k].cols > max_elems) max_elems = h.e[k].rows * h.e[k].cols;
+    }
+    if (st == RG_OK && opt && !h.adam[0]) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s holds no optimiser state", path);
+    /* everything checked: now read into the model */
+    if (st == RG_OK) {
+        host = (rg_real *)REVGNN_MALLOC(ctx, (size_t)max_elems * sizeof(rg_real));
+        if (!host) st = RG__FAIL(RG_ERR_OOM, "rg_checkpoint_load: out of host memory");
+    }
+    for (k = 0; st == RG_OK && k < h.n; k++) {
+        size_t count = (size_t)(h.e[k].rows * h.e[k].cols);
+        if (fseek(f, (long)(8 + hlen + (uint64_t)h.e[k].begin), SEEK_SET) != 0 || fread(host, sizeof(rg_real), count, f) != count)
+            st = RG__FAIL(RG_ERR_IO, "checkpoint %s: cannot read '%s'", path, h.e[k].name);
+        else
+            st = rg_tensor_upload(ctx, rg_tensor_view(h.e[k].data, h.e[k].rows, h.e[k].cols), host);
+    }
+    if (st == RG_OK && opt) {
+        double v;
+        if (rg__kv_double(h.adam, "lr", &v)) opt->lr = v;
+        if (rg__kv_double(h.adam, "beta1", &v)) opt->beta1 = v;
+        if (rg__kv_double(h.adam, "beta2", &v)) opt->beta2 = v;
+        if (rg__kv_double(h.adam, "eps", &v)) opt->eps = v;
+        if (rg__kv_double(h.adam, "weight_decay", &v)) opt->weight_decay = v;
+        if (rg__kv_double(h.adam, "decoupled", &v)) opt->decoupled = (int)v;
+        if (rg__kv_double(h.adam, "step", &v)) opt->step = (int64_t)v;
+    }
+    if (st == RG_OK && epoch) *epoch = strtoll(h.epoch, NULL, 10);
+    fclose(f);
+    REVGNN_FREE(ctx, host);
+    REVGNN_FREE(ctx, text);
+    REVGNN_FREE(ctx, h.e);
+    REVGNN_FREE(ctx, h.seen);
+    return st;
+}
+
+#endif /* REVGNN_NO_STDIO */
+
+/* ============================== training helpers ============================== */
+
+RGDEF void rg_batch_free(rg_ctx *ctx, rg_batch *b) {
+    if (!b) return;
+    if (b->graph.ctx) rg_graph_free(ctx, &b->graph);
+    rg_tensor_free(ctx, &b->x);
+    rg_tensor_free(ctx, &b->y);
+    rg_tensor_free(ctx, &b->mask);
+    rg_tensor_free(ctx, &b->out);
+    rg_tensor_free(ctx, &b->dout);
+    rg_free(ctx, b->labels, (size_t)b->n * sizeof(int32_t));
+    rg_free(ctx, b->train_rows, (size_t)b->n_train * sizeof(int32_t));
+    REVGNN_FREE(ctx, b->nodes);
+    memset(b, 0, sizeof *b);
+}
+
+/* rows of a host matrix gathered into a host buffer and uploaded */
+static rg_status rg__upload_rows(rg_ctx *ctx, rg_tensor t, const rg_real *src, int64_t cols, const int32_t *rows,
+                                 int64_t n, rg_real *host) {
+    int64_t i;
+    for (i = 0; i < n; i++) memcpy(host + i * cols, src + (int64_t)rows[i] * cols, (size_t)cols * sizeof(rg_real));
+    return rg_tensor_upload(ctx, t, host);
+}
+
+RGDEF rg_status rg_batch_make(rg_ctx *ctx, const rg_dataset *ds, const int32_t *nodes, int64_t n, rg_batch *b) {
+    rg_graph sub;
+    int8_t *is_train = NULL;
+    int32_t *train_rows = NULL;
+    rg_real *host = NULL;
+    int64_t i, T = ds->n_tasks, width;
+    rg_status st;
+    RG__CHECK_ARG(ctx && ds && b, "rg_batch_make: NULL argument");
+    memset(b, 0, sizeof *b);
+    if (!nodes) n = ds->n_nodes;
+    RG__CHECK_ARG(n >= 1 && n <= ds->n_nodes, "rg_batch_make: %lld nodes of %lld", (long long)n, (long long)ds->n_nodes);
+    b->n = n;
+    b->nodes = (int32_t *)REVGNN_MALLOC(ctx, (size_t)n * sizeof(int32_t));
+    is_train = (int8_t *)REVGNN_MALLOC(ctx, (size_t)ds->n_nodes);
+    train_rows = (int32_t *)REVGNN_MALLOC(ctx, (size_t)n * sizeof(int32_t));
+    width = ds->x_dim > T ? ds->x_dim : T;
+    host = (rg_real *)REVGNN_MALLOC(ctx, (size_t)(n * width) * sizeof(rg_real));
+    if (!b->nodes || !is_train || !train_rows || !host) {
+        st = RG__FAIL(RG_ERR_OOM, "rg_batch_make: out of host memory for %lld nodes", (long long)n);
+        goto done;
+    }
+    for (i = 0; i < n; i++) b->nodes[i] = nodes ? nodes[i] : (int32_t)i;
+    memset(is_train, 0, (size_t)ds->n_nodes);
+    for (i = 0; i < ds->split_size[0]; i++) is_train[ds->split[0][i]] = 1;
+    for (i = 0; i < n; i++)
+        if (is_train[b->nodes[i]]) train_rows[b->n_train++] = (int32_t)i;
+    st = rg_graph_subgraph(&ds->graph, b->nodes, n, &sub);
+    if (st == RG_OK) {
+        st = rg_graph_to_device(ctx, &sub, &b->graph);
+        rg_graph_free(NULL, &sub);
+    }
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &b->x, n, ds->x_dim);
+    if (st == RG_OK) st = rg__upload_rows(ctx, b->x, ds->x, ds->x_dim, b->nodes, n, host);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &b->out, n, T);
+    if (st == RG_OK) st = rg_tensor_alloc(ctx, &b->dout, n, T);
+    if (st == RG_OK && ds->task == RG_TASK_MULTILABEL) {
+        st = rg_tensor_alloc(ctx, &b->y, n, T);
+        if (st == RG_OK) st = rg__upload_rows(ctx, b->y, ds->y, T, b->nodes, n, host);
+        if (st == RG_OK) st = rg_tensor_alloc(ctx, &b->mask, n, 1);
+        for (i = 0; st == RG_OK && i < n; i++) host[i] = (rg_real)is_train[b->nodes[i]];
+        if (st == RG_OK) st = rg_tensor_upload(ctx, b->mask, host);
+    } else if (st == RG_OK) {
+        int32_t *labels = (int32_t *)host; /* host holds at least n int32s */
+        b->labels = (int32_t *)rg_alloc(ctx, (size_t)n * sizeof(int32_t));
+        b->train_rows = (int32_t *)rg_alloc(ctx, (size_t)b->n_train * sizeof(int32_t));
+        if (!b->labels || !b->train_rows) st = RG_ERR_OOM;
+        for (i = 0; st == RG_OK && i < n; i++) labels[i] = ds->labels[b->nodes[i]];
+        if (st == RG_OK) {
+            ctx->ops->copy(ctx, b->labels, labels, (size_t)n * sizeof(int32_t), RG_HOST_TO_DEVICE);
+            ctx->ops->copy(ctx, b->train_rows, train_rows, (size_t)b->n_train * sizeof(int32_t), RG_HOST_TO_DEVICE);
+            st = rg_ctx_take_status(ctx);
+        }
+    }
+done:
+    REVGNN_FREE(ctx, is_train);
+    REVGNN_FREE(ctx, train_rows);
+    REVGNN_FREE(ctx, host);
+    if (st != RG_OK) rg_batch_free(ctx, b);
+    return st;
+}
+
+/* the node lists of a random partition: order[] grouped by part, part k = order[start[k]..start[k+1]) */
+static rg_status rg__partition_lists(int64_t n_nodes, int64_t n_parts, uint64_t seed, int32_t *order, int64_t *start) {
+    int64_t i, k;
+    int32_t *part = (int32_t *)REVGNN_MALLOC(NULL, (size_t)n_nodes * sizeof(int32_t));
+    rg_status st;
+    if (!part) return RG__FAIL(RG_ERR_OOM, "out of host memory for a partition of %lld nodes", (long long)n_nodes);
+    st = rg_graph_partition(n_nodes, n_parts, seed, part);
+    if (st == RG_OK) {
+        for (k = 0; k <= n_parts; k++) start[k] = 0;
+        for (i = 0; i < n_nodes; i++) start[part[i] + 1]++;
+        for (k = 0; k < n_parts; k++) start[k + 1] += start[k];
+        for (i = 0; i < n_nodes; i++) order[start[part[i]]++] = (int32_t)i; /* ascending within a part */
+        for (k = n_parts; k > 0; k--) start[k] = start[k - 1];
+        start[0] = 0;
+    }
+    REVGNN_FREE(NULL, part);
+    return st;
+}
+
+/* the partition of an epoch or a view: the same on every backend and on a resumed run */
+static uint64_t rg__partition_seed(uint64_t seed, uint64_t purpose, int64_t index) {
+    return rg_rng_u64(seed, purpose, (uint64_t)index);
+}
+
+static rg_status rg__train_step(rg_model *m, rg_adam *opt, const rg_dataset *ds, rg_batch *b, uint64_t step_seed,
+                                double *loss) {
+    rg_ctx *ctx = m->ctx;
+    RG__TRY(rg_model_forward(m, b->out, &b->graph, b->x, RG_MODE_TRAIN, step_seed));
+    if (ds->task == RG_TASK_MULTILABEL) RG__TRY(rg_bce_logits(ctx, loss, b->dout, b->out, b->y, b->mask));
+    else RG__TRY(rg_softmax_xent(ctx, loss, b->dout, b->out, b->labels, b->train_rows, b->n_train));
+    RG__TRY(rg_model_zero_grad(m));
+    RG__TRY(rg_model_backward(m, rg_tensor_view(NULL, 0, 0), b->dout));
+    return rg_model_adam_step(m, opt);
+}
+
+RGDEF rg_status rg_train_epoch(rg_model *m, rg_adam *opt, const rg_dataset *ds, int64_t n_parts, uint64_t seed,
+                               int64_t epoch, double *mean_loss, rg_progress_fn progress, void *user) {
+    int32_t *order;
+    int64_t *start, k, steps = 0;
+    double total = 0;
+    rg_status st;
+    RG__CHECK_ARG(m && opt && ds && mean_loss, "rg_train_epoch: NULL argument");
+    RG__CHECK_ARG(n_parts >= 1 && n_parts <= ds->n_nodes, "rg_train_epoch: %lld parts for %lld nodes",
+                  (long long)n_parts, (long long)ds->n_nodes);
+    order = (int32_t *)REVGNN_MALLOC(m->ctx, (size_t)ds->n_nodes * sizeof(int32_t));
+    start = (int64_t *)REVGNN_MALLOC(m->ctx, (size_t)(n_parts + 1) * sizeof(int64_t));
+    if (!order || !start) {
+        REVGNN_FREE(m->ctx, order);
+        REVGNN_FREE(m->ctx, start);
+        return RG__FAIL(RG_ERR_OOM, "rg_train_epoch: out of host memory");
+    }
+    st = rg__partition_lists(ds->n_nodes, n_parts, rg__partition_seed(seed, 1, epoch), order, start);
+    for (k = 0; st == RG_OK && k < n_parts; k++) {
+        rg_batch b;
+        double loss = 0;
+        st = rg_batch_make(m->ctx, ds, order + start[k], start[k + 1] - start[k], &b);
+        if (st == RG_OK && b.n_train > 0) {
+            st = rg__train_step(m, opt, ds, &b, rg_rng_u64(seed, 2, (uint64_t)(epoch * n_parts + k)), &loss);
+            total += loss;
+            steps++;
+        }
+        rg_batch_free(m->ctx, &b);
+        if (progress) progress(user, k + 1, n_parts);
+    }
+    REVGNN_FREE(m->ctx, order);
+    REVGNN_FREE(m->ctx, start);
+    *mean_loss = steps ? total / (double)steps : 0;
+    return st;
+}
+
+RGDEF rg_status rg_predict(rg_model *m, const rg_dataset *ds, int64_t n_parts, int64_t n_views, uint64_t seed,
+                           rg_real *scores, rg_progress_fn progress, void *user) {
+    int32_t *order;
+    int64_t *start, k, v, i, T;
+    rg_real *part_out = NULL;
+    rg_status st = RG_OK;
+    RG__CHECK_ARG(m && ds && scores, "rg_predict: NULL argument");
+    RG__CHECK_ARG(n_parts >= 1 && n_parts <= ds->n_nodes && n_views >= 1, "rg_predict: %lld parts, %lld views",
+                  (long long)n_parts, (long long)n_views);
+    T = ds->n_tasks;
+    order = (int32_t *)REVGNN_MALLOC(m->ctx, (size_t)ds->n_nodes * sizeof(int32_t));
+    start = (int64_t *)REVGNN_MALLOC(m->ctx, (size_t)(n_parts + 1) * sizeof(int64_t));
+    part_out = (rg_real *)REVGNN_MALLOC(m->ctx, (size_t)(ds->n_nodes * T) * sizeof(rg_real));
+    if (!order || !start || !part_out) st = RG__FAIL(RG_ERR_OOM, "rg_predict: out of host memory");
+    if (st == RG_OK) memset(scores, 0, (size_t)(ds->n_nodes * T) * sizeof(rg_real));
+    for (v = 0; st == RG_OK && v < n_views; v++) {
+        st = rg__partition_lists(ds->n_nodes, n_parts, rg__partition_seed(seed, 3, v), order, start);
+        for (k = 0; st == RG_OK && k < n_parts; k++) {
+            rg_batch b;
+            int64_t n = start[k + 1] - start[k];
+            st = rg_batch_make(m->ctx, ds, order + start[k], n, &b);
+            if (st == RG_OK) st = rg_model_forward(m, b.out, &b.graph, b.x, RG_MODE_EVAL, 0);
+            if (st == RG_OK) st = rg_tensor_download(m->ctx, b.out, part_out);
+            for (i = 0; st == RG_OK && i < n * T; i++)
+                scores[(int64_t)b.nodes[i / T] * T + i % T] += part_out[i] / (rg_real)n_views;
+            rg_batch_free(m->ctx, &b);
+            if (progress) progress(user, v * n_parts + k + 1, n_views * n_parts);
+        }
+    }
+    REVGNN_FREE(m->ctx, order);
+    REVGNN_FREE(m->ctx, start);
+    REVGNN_FREE(m->ctx, part_out);
+    return st;
+}
+
+RGDEF rg_status rg_evaluate(const rg_dataset *ds, const rg_real *scores, double metric[3]) {
+    int k;
+    RG__CHECK_ARG(ds && scores && metric, "rg_evaluate: NULL argument");
+    for (k = 0; k < 3; k++) {
+        if (ds->task == RG_TASK_MULTILABEL)
+            RG__TRY(rg_rocauc(scores, ds->y, ds->n_nodes, ds->n_tasks, ds->split[k], ds->split_size[k], &metric[k], NULL));
+        else
+            RG__TRY(rg_accuracy(scores, ds->labels, ds->n_nodes, ds->n_tasks, ds->split[k], ds->split_size[k], &metric[k]));
+    }
     return RG_OK;
 }
 

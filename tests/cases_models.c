@@ -91,7 +91,7 @@ static void mc_teardown(rg_ctx *ctx, void *s) {
 
 MODEL_CASE(res, cfg.arch = RG_ARCH_RES; cfg.groups = 1)
 MODEL_CASE(res_ckpt, cfg.arch = RG_ARCH_RES_CKPT; cfg.groups = 1; cfg.layers = 5)
-MODEL_CASE(rev2, cfg.arch = RG_ARCH_REV; cfg.groups = 2)
+MODEL_CASE(rev2, cfg.arch = RG_ARCH_REV; cfg.groups = 2; cfg.input_dropout = 0.3)
 MODEL_CASE(rev3, cfg.arch = RG_ARCH_REV; cfg.groups = 3)
 MODEL_CASE(wt_res, cfg.arch = RG_ARCH_WT_RES; cfg.groups = 1)
 MODEL_CASE(wt_rev2, cfg.arch = RG_ARCH_WT_REV; cfg.groups = 2)
@@ -100,6 +100,7 @@ MODEL_CASE(deq, cfg.arch = RG_ARCH_DEQ; cfg.groups = 1; cfg.dropout = 0)
 MODEL_CASE(rev2_max_batchnorm, cfg.arch = RG_ARCH_REV; cfg.aggr = RG_AGGR_MAX; cfg.norm = RG_NORM_BATCH; cfg.msg_norm = 1)
 MODEL_CASE(rev2_gcn, cfg.arch = RG_ARCH_REV; cfg.conv = RG_CONV_GCN; cfg.edge_dim = 0)
 MODEL_CASE(rev3_sage, cfg.arch = RG_ARCH_REV; cfg.groups = 3; cfg.conv = RG_CONV_SAGE; cfg.edge_dim = 0)
+MODEL_CASE(mlp, cfg.arch = RG_ARCH_RES; cfg.groups = 1; cfg.layers = 0)
 MODEL_CASE(res_gat, cfg.arch = RG_ARCH_RES; cfg.groups = 1; cfg.conv = RG_CONV_GAT; cfg.heads = 2; cfg.edge_dim = 0)
 
 #define MC_ENTRY(name) {"model_" #name, sizeof(model_case), setup_##name, mc_forward, mc_backward, mc_tensors, mc_teardown}
@@ -117,5 +118,6 @@ const layer_case lc_cases_models[] = {
     MC_ENTRY(rev2_gcn),
     MC_ENTRY(rev3_sage),
     MC_ENTRY(res_gat),
+    MC_ENTRY(mlp),
     {NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };

@@ -321,7 +321,9 @@ TEST bad_configs_refused(void) {
     CHECK_CALL(tm_refused(c, "groups >= 2"));
     c = tm_config(RG_ARCH_REV, 3, 3);
     CHECK_CALL(tm_refused(c, "groups = 3 does not divide hidden = 16"));
-    c = tm_config(RG_ARCH_RES, 0, 1);
+    c = tm_config(RG_ARCH_REV, 0, 2);
+    CHECK_CALL(tm_refused(c, "layers = 0"));
+    c = tm_config(RG_ARCH_DEQ, 0, 1);
     CHECK_CALL(tm_refused(c, "layers = 0"));
     c = tm_config(RG_ARCH_RES, 3, 1);
     c.conv = (rg_conv_kind)9;

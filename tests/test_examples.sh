@@ -1,0 +1,81 @@
+#!/bin/sh
+# The examples as a user runs them: bad input of every kind exits 2 with a message naming
+# the file and line or the mismatch (no crash, no leak: the binaries are ASan builds), a
+# failed save leaves nothing on disk, and a resumed run repeats the uninterrupted one's
+# losses bit for bit. Prints a closing line for tests/run.sh.
+# usage: tests/test_examples.sh BUILD_DIR  (with BUILD_DIR/proteins_check, BUILD_DIR/arxiv_check)
+set -u
+bin=${1:-build}
+P="$bin/proteins_check"
+A="$bin/arxiv_check"
+cora=${RG_SHARED_DATA:-../shared/data}/cora
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+small="--nodes 300 --layers 3 --hidden 16 --epochs 2 --parts 3 --eval-parts 2"
+
+check() { # name, expected exit code, text the output must contain, command...
+    name=$1 want=$2 text=$3
+    shift 3
+    "$@" > "$tmp/out" 2>&1
+    rc=$?
+    if [ "$rc" -eq "$want" ] && grep -qF -- "$text" "$tmp/out" && ! grep -q "ERROR: \(Address\|Leak\)Sanitizer\|runtime error" "$tmp/out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name: exit $rc (expected $want), output:"
+        sed 's/^/    /' "$tmp/out" | head -20
+    fi
+}
+
+# a copy of cora with one file changed
+cora_with() { # file, sed expression
+    rm -rf "$tmp/bad" && cp -r "$cora" "$tmp/bad" && chmod -R u+w "$tmp/bad" && sed -i "$2" "$tmp/bad/$1"
+}
+
+check "help" 0 "usage: proteins" "$P" --help
+check "bad flag" 2 "unknown flag '--bogus'" "$P" --bogus 1
+check "bad value" 2 "--layers needs an integer" "$P" --layers x
+check "bad arch" 2 "unknown architecture 'revv'" "$P" --arch revv
+check "bad config" 2 "does not divide hidden" "$P" $small --groups 3
+check "missing data" 2 "$tmp/nowhere" "$A" --data "$tmp/nowhere"
+if [ -d "$cora" ]; then
+    cora_with raw/edge.csv '7s/.*/12,abc/'
+    check "malformed line" 2 "raw/edge.csv:7" "$A" --data "$tmp/bad" --epochs 1
+    cora_with raw/edge.csv '9s/.*/3,99999/'
+    check "node id out of range" 2 "raw/edge.csv:9" "$A" --data "$tmp/bad" --epochs 1
+    cora_with raw/node-label.csv '$d'
+    check "row counts disagree" 2 "node-label.csv" "$A" --data "$tmp/bad" --epochs 1
+    check "cora trains" 0 "result: test_acc=" "$A" --data "$cora" --layers 2 --hidden 16 --epochs 3
+else
+    echo "FAIL cora: no dataset at $cora (set RG_SHARED_DATA)"
+    fail=$((fail + 1))
+fi
+
+# checkpoints: resume repeats the uninterrupted run; bad files refused, nothing half-written
+"$P" $small --epochs 4 --eval-every 4 > "$tmp/full" 2>&1
+"$P" $small --epochs 2 --eval-every 4 --save "$tmp/ck.safetensors" > "$tmp/first" 2>&1
+check "resume" 0 "result:" "$P" $small --epochs 4 --eval-every 4 --resume "$tmp/ck.safetensors"
+losses() { sed -n 's/^epoch *\([0-9]*\)\/.*| loss \([0-9.]*\).*/\1 \2/p' "$1"; }
+cp "$tmp/out" "$tmp/resumed"
+if [ "$(losses "$tmp/full" | tail -n 2)" = "$(losses "$tmp/resumed")" ] && [ -n "$(losses "$tmp/resumed")" ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL resume is bitwise: uninterrupted $(losses "$tmp/full" | tr '\n' ' ') vs resumed $(losses "$tmp/resumed" | tr '\n' ' ')"
+fi
+head -c 100 "$tmp/ck.safetensors" > "$tmp/trunc.safetensors"
+check "truncated checkpoint" 2 "trunc.safetensors" "$P" $small --resume "$tmp/trunc.safetensors"
+cp "$tmp/ck.safetensors" "$tmp/corrupt.safetensors"
+printf 'XXXX' | dd of="$tmp/corrupt.safetensors" bs=1 seek=20 conv=notrunc 2>/dev/null
+check "corrupted checkpoint" 2 "corrupt.safetensors" "$P" $small --resume "$tmp/corrupt.safetensors"
+check "other configuration" 2 "another configuration" "$P" $small --hidden 32 --resume "$tmp/ck.safetensors"
+check "unwritable save" 2 "cannot write checkpoint" "$P" $small --epochs 1 --save "$tmp/no/dir/ck.safetensors"
+if [ -e "$tmp/no/dir/ck.safetensors.tmp" ] || [ -e "$tmp/no/dir/ck.safetensors" ]; then
+    fail=$((fail + 1)); echo "FAIL unwritable save left a file"
+else
+    pass=$((pass + 1))
+fi
+echo "examples: $pass checks passed, $fail failed"
+echo "$pass passed, $fail failed, 0 skipped"
+[ "$fail" -eq 0 ]
