@@ -46,9 +46,12 @@
                          runs). For tests and benchmarks; kernels with and without fused
                          multiply-add may differ in the last bits.
 
-   CONTENTS (each section opens with a banner comment)
+   CONTENTS (each section opens with a banner comment; declarations, then implementation)
       configuration - status and errors - context, allocator, memory accounting - tensors -
-      counter-based RNG - CSR graph - backend ops table - CPU backend - layers - losses and
+      counter-based RNG - CSR graph - backend ops table - CPU backend - layers (linear, norms,
+      relu, shared dropout, GEN/GCN/SAGE/GAT) - blocks and models (res, res-ckpt, rev,
+      wt-res, wt-rev, DEQ; memory plan) - losses and metrics - Adam - data (OGB loader,
+      synthetic generator) - checkpoints (safetensors) - training helpers - losses and
       metrics - Adam - data (OGB loader, synthetic generator)
 
    ERRORS

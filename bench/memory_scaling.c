@@ -63,9 +63,9 @@ static double machine_memory(void) {
 static void usage(FILE *f, const char *prog) {
     fprintf(f,
             "usage: %s [options]\n"
-            "  --nodes N        synthetic graph size (default 2000; --quick 400)\n"
+            "  --nodes N        synthetic graph size (default 1000; --quick 400)\n"
             "  --degree K       average in-degree (default 10)\n"
-            "  --hidden D       channels (default 64; --quick 16)\n"
+            "  --hidden D       channels (default 32; --quick 16)\n"
             "  --groups C       groups of rev and wt-rev in the depth sweep (default 2)\n"
             "  --conv NAME      gen | gcn | sage | gat (default gen)\n"
             "  --depths LIST    comma-separated depths (default 3,7,14,28,56,112,224,448,1001)\n"
@@ -96,7 +96,7 @@ static int parse_args(int argc, char **argv, options *o) {
     int i, depths_given = 0;
     int64_t v;
     memset(o, 0, sizeof *o);
-    o->nodes = 2000; o->degree = 10; o->in_dim = 8; o->edge_dim = 8; o->out_dim = 16; o->hidden = 64;
+    o->nodes = 1000; o->degree = 10; o->in_dim = 8; o->edge_dim = 8; o->out_dim = 16; o->hidden = 32;
     o->groups = 2; o->group_depth = 112; o->conv = RG_CONV_GEN; o->steps = 1; o->out_dir = ".";
     o->mem_limit = 0.8 * machine_memory();
     for (i = 1; i < argc; i++) {
