@@ -33,6 +33,7 @@
 typedef struct options {
     int64_t nodes, degree, in_dim, edge_dim, out_dim, hidden, groups, group_depth;
     rg_conv_kind conv;
+    const char *data; /* an OGB-layout dataset instead of the synthetic graph */
     int steps, threads, quick, cuda;
     double mem_limit; /* bytes */
     const char *out_dir;
@@ -65,6 +66,8 @@ static void usage(FILE *f, const char *prog) {
             "usage: %s [options]\n"
             "  --nodes N        synthetic graph size (default 1000; --quick 400)\n"
             "  --degree K       average in-degree (default 10)\n"
+            "  --in-dim F  --edge-dim F'  --out-dim T   feature widths of the synthetic graph (8, 8, 16)\n"
+            "  --data DIR       a dataset in the OGB raw layout instead of the synthetic graph\n"
             "  --hidden D       channels (default 32; --quick 16)\n"
             "  --groups C       groups of rev and wt-rev in the depth sweep (default 2)\n"
             "  --conv NAME      gen | gcn | sage | gat (default gen)\n"
@@ -105,6 +108,10 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--quick")) o->quick = 1;
         else if (!strcmp(a, "--nodes")) { if (!parse_int(a, val, 2, &o->nodes)) return 0; i++; }
         else if (!strcmp(a, "--degree")) { if (!parse_int(a, val, 1, &o->degree)) return 0; i++; }
+        else if (!strcmp(a, "--in-dim")) { if (!parse_int(a, val, 1, &o->in_dim)) return 0; i++; }
+        else if (!strcmp(a, "--edge-dim")) { if (!parse_int(a, val, 0, &o->edge_dim)) return 0; i++; }
+        else if (!strcmp(a, "--out-dim")) { if (!parse_int(a, val, 1, &o->out_dim)) return 0; i++; }
+        else if (!strcmp(a, "--data")) { if (!val) { fprintf(stderr, "memory_scaling: --data needs a folder\n"); return 0; } o->data = val; i++; }
         else if (!strcmp(a, "--hidden")) { if (!parse_int(a, val, 1, &o->hidden)) return 0; i++; }
         else if (!strcmp(a, "--groups")) { if (!parse_int(a, val, 2, &o->groups)) return 0; i++; }
         else if (!strcmp(a, "--group-depth")) { if (!parse_int(a, val, 1, &o->group_depth)) return 0; i++; }
@@ -164,29 +171,53 @@ static rg_status make_ctx(const options *o, rg_ctx **ctx) {
     return rg_ctx_create_cpu(ctx, o->threads, 1);
 }
 
-/* a synthetic graph with edge features: every node gets `degree` random sources */
-static rg_status make_graph(rg_ctx *ctx, const options *o, rg_graph *dev, rg_tensor *x) {
+/* The host graph and features every configuration uses: the synthetic graph (every node
+   gets `degree` random sources, uniform edge features) or a dataset from --data. */
+static rg_graph host_graph;
+static rg_real *host_x;
+
+static rg_status make_host_data(options *o) {
     int64_t m = o->nodes * o->degree, k;
-    int32_t *src = (int32_t *)malloc((size_t)m * sizeof(int32_t)), *dst = (int32_t *)malloc((size_t)m * sizeof(int32_t));
-    rg_real *feat = (rg_real *)malloc((size_t)(m * o->edge_dim) * sizeof(rg_real));
-    rg_graph host;
+    int32_t *src, *dst;
+    rg_real *feat;
     rg_status st = RG_ERR_OOM;
-    if (src && dst && feat) {
+    if (o->data) {
+        static rg_dataset ds;
+        st = rg_dataset_load_ogb(NULL, o->data, NULL, &ds);
+        if (st != RG_OK) return st;
+        /* the graph and features stay for the whole run; the dataset's other arrays with them */
+        host_graph = ds.graph;
+        host_x = ds.x;
+        o->nodes = ds.n_nodes;
+        o->degree = ds.graph.n_edges / ds.n_nodes > 0 ? ds.graph.n_edges / ds.n_nodes : 1;
+        o->in_dim = ds.x_dim;
+        o->edge_dim = ds.graph.edge_dim;
+        o->out_dim = ds.n_tasks;
+        return RG_OK;
+    }
+    src = (int32_t *)malloc((size_t)m * sizeof(int32_t));
+    dst = (int32_t *)malloc((size_t)m * sizeof(int32_t));
+    feat = (rg_real *)malloc((size_t)(m * o->edge_dim + 1) * sizeof(rg_real));
+    host_x = (rg_real *)malloc((size_t)(o->nodes * o->in_dim) * sizeof(rg_real));
+    if (src && dst && feat && host_x) {
         for (k = 0; k < m; k++) {
             src[k] = (int32_t)(rg_rng_u64(7, 1, (uint64_t)k) % (uint64_t)o->nodes);
             dst[k] = (int32_t)(k / o->degree);
         }
         for (k = 0; k < m * o->edge_dim; k++) feat[k] = (rg_real)rg_rng_uniform(7, 2, (uint64_t)k);
-        st = rg_graph_from_coo(&host, o->nodes, m, src, dst, feat, o->edge_dim, NULL);
+        for (k = 0; k < o->nodes * o->in_dim; k++) host_x[k] = (rg_real)(2 * rg_rng_uniform(7, 3, (uint64_t)k) - 1);
+        st = rg_graph_from_coo(&host_graph, o->nodes, m, src, dst, feat, o->edge_dim, NULL);
     }
     free(src);
     free(dst);
     free(feat);
-    if (st != RG_OK) return st;
-    st = rg_graph_to_device(ctx, &host, dev);
-    rg_graph_free(NULL, &host);
+    return st;
+}
+
+static rg_status make_graph(rg_ctx *ctx, const options *o, rg_graph *dev, rg_tensor *x) {
+    rg_status st = rg_graph_to_device(ctx, &host_graph, dev);
     if (st == RG_OK) st = rg_tensor_alloc(ctx, x, o->nodes, o->in_dim);
-    if (st == RG_OK) st = rg_tensor_init_uniform(ctx, *x, -1, 1, 3);
+    if (st == RG_OK) st = rg_tensor_upload(ctx, *x, host_x);
     return st;
 }
 
@@ -198,7 +229,7 @@ static rg_config make_config(const options *o, rg_arch arch, int64_t layers, int
     c.hidden = o->hidden;
     c.groups = (arch == RG_ARCH_REV || arch == RG_ARCH_WT_REV) ? groups : 1;
     c.in_dim = o->in_dim;
-    c.edge_dim = o->conv == RG_CONV_GEN ? o->edge_dim : 0;
+    c.edge_dim = o->conv == RG_CONV_GEN ? host_graph.edge_dim : 0;
     c.out_dim = o->out_dim;
     c.dropout = 0.1;
     c.aggr = RG_AGGR_SOFTMAX;
@@ -225,7 +256,7 @@ static int measure(const options *o, rg_arch arch, int64_t layers, int64_t group
     r->arch = arch;
     r->layers = layers;
     r->groups = c.groups;
-    st = rg_model_memory_plan(&c, o->nodes, o->nodes * o->degree, &plan);
+    st = rg_model_memory_plan(&c, o->nodes, host_graph.n_edges, &plan);
     if (st != RG_OK) { fprintf(stderr, "memory_scaling: %s\n", rg_last_error()); return 0; }
     r->planned = plan.total;
     r->state = plan.state;
@@ -285,11 +316,11 @@ static int write_csv(const options *o, const row *rows, int n, const char *path)
         if (r->oom)
             fprintf(f, "%s,%s,%lld,%lld,%lld,%lld,%lld,,%zu,%zu,OOM,OOM,OOM\n", rg_arch_name(r->arch),
                     rg_conv_name(o->conv), (long long)r->layers, (long long)o->hidden, (long long)r->groups,
-                    (long long)o->nodes, (long long)(o->nodes * o->degree), r->state, r->planned);
+                    (long long)o->nodes, (long long)host_graph.n_edges, r->state, r->planned);
         else
             fprintf(f, "%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%zu,%zu,%zu,%zu,%.2f\n", rg_arch_name(r->arch),
                     rg_conv_name(o->conv), (long long)r->layers, (long long)o->hidden, (long long)r->groups,
-                    (long long)o->nodes, (long long)(o->nodes * o->degree), (long long)r->params, r->state,
+                    (long long)o->nodes, (long long)host_graph.n_edges, (long long)r->params, r->state,
                     r->planned, r->peak, r->peak - r->state, r->ms);
     }
     return fclose(f) == 0;
@@ -336,7 +367,7 @@ static int write_svg(const options *o, const row *rows, int n, const char *path)
                "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
     fprintf(f, "<text x=\"%.0f\" y=\"20\" font-size=\"14\">Peak memory (log) of a training step vs depth (%s, %lld nodes, "
                "%lld edges, hidden %lld)</text>\n", L, rg_conv_name(o->conv), (long long)o->nodes,
-            (long long)(o->nodes * o->degree), (long long)o->hidden);
+            (long long)host_graph.n_edges, (long long)o->hidden);
     /* axes and ticks */
     fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, H - B, L + PW, H - B);
     fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, T, L, H - B);
@@ -414,8 +445,12 @@ int main(int argc, char **argv) {
     char csv[1024], svg[1024];
     int n = 0, a, d, ok = 1;
     if (!parse_args(argc, argv, &o)) return 2;
+    if (make_host_data(&o) != RG_OK) {
+        fprintf(stderr, "memory_scaling: %s\n", rg_last_error());
+        return 2;
+    }
     printf("memory_scaling: %lld nodes, %lld edges, hidden %lld, conv %s, mem-limit %.1f GB, device %s\n",
-           (long long)o.nodes, (long long)(o.nodes * o.degree), (long long)o.hidden, rg_conv_name(o.conv),
+           (long long)o.nodes, (long long)host_graph.n_edges, (long long)o.hidden, rg_conv_name(o.conv),
            o.mem_limit / 1e9, o.cuda ? "cuda" : "cpu");
     for (a = 0; a < 5 && ok; a++)
         for (d = 0; d < o.n_depths && ok; d++) {
