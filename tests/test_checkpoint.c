@@ -8,7 +8,17 @@
 #include "layer_case.h"
 
 #define CK_NODES 40
-#define CK_PATH "build/ck_test.safetensors"
+
+/* files go to $RG_TEST_DIR (default build, where make test runs; CMake passes its build folder) */
+static const char *ck_path(const char *name) {
+    static char buf[4][512];
+    static int next;
+    const char *dir = getenv("RG_TEST_DIR");
+    char *p = buf[next++ % 4];
+    snprintf(p, sizeof buf[0], "%s/%s", dir ? dir : "build", name);
+    return p;
+}
+#define CK_PATH ck_path("ck_test.safetensors")
 
 typedef struct ck_run {
     rg_ctx *ctx;
@@ -146,7 +156,11 @@ TEST bad_checkpoints_refused(void) {
     double loss;
     long size;
     size_t allocs;
-    const char *bad = "build/ck_bad.safetensors";
+    char bad[512], missing[512], unwritable[512], leftover[520];
+    snprintf(bad, sizeof bad, "%s", ck_path("ck_bad.safetensors"));
+    snprintf(missing, sizeof missing, "%s", ck_path("no_such_checkpoint.safetensors"));
+    snprintf(unwritable, sizeof unwritable, "%s", ck_path("no_such_dir/x.safetensors"));
+    snprintf(leftover, sizeof leftover, "%s.tmp", unwritable);
     ASSERT_EQm(rg_last_error(), RG_OK, ck_open(&a, &c));
     ASSERT_EQm(rg_last_error(), RG_OK, ck_step(&a, 0, &loss));
     ASSERT_EQm(rg_last_error(), RG_OK, rg_checkpoint_save(a.model, &a.adam, 1, CK_PATH));
@@ -162,7 +176,7 @@ TEST bad_checkpoints_refused(void) {
     CHECK_CALL(ck_refused(&b, bad, RG_ERR_FORMAT, "truncated"));
     ASSERT(ck_copy(CK_PATH, bad, size, 40)); /* a quote in the JSON header flipped */
     CHECK_CALL(ck_refused(&b, bad, RG_ERR_FORMAT, "checkpoint"));
-    CHECK_CALL(ck_refused(&b, "build/no_such_checkpoint.safetensors", RG_ERR_IO, "cannot open"));
+    CHECK_CALL(ck_refused(&b, missing, RG_ERR_IO, "cannot open"));
     ASSERT_EQ(allocs, b.ctx->n_allocs);
     ck_close(&b);
     /* another configuration */
@@ -176,9 +190,9 @@ TEST bad_checkpoints_refused(void) {
     CHECK_CALL(ck_refused(&b, CK_PATH, RG_ERR_FORMAT, "seed=4"));
     ck_close(&b);
     /* an unwritable place: an error, and no temporary file left behind */
-    ASSERT_EQ(RG_ERR_IO, rg_checkpoint_save(a.model, &a.adam, 1, "build/no_such_dir/x.safetensors"));
-    ASSERT(strstr(rg_last_error(), "build/no_such_dir/x.safetensors") != NULL);
-    ASSERT_EQ(-1, ck_file_size("build/no_such_dir/x.safetensors.tmp"));
+    ASSERT_EQ(RG_ERR_IO, rg_checkpoint_save(a.model, &a.adam, 1, unwritable));
+    ASSERT(strstr(rg_last_error(), unwritable) != NULL);
+    ASSERT_EQ(-1, ck_file_size(leftover));
     ck_close(&a);
     remove(CK_PATH);
     remove(bad);
