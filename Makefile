@@ -4,6 +4,7 @@
 #   make NO_OMP=1    build without OpenMP
 #   make test GREATEST_H=/path/to/greatest.h   the same test files against upstream greatest
 #   make bench       every benchmark (bench-gemm: built-in GEMM vs OpenBLAS, needs libopenblas-dev)
+#   make cuda        the examples, benchmarks and CUDA tests with nvcc into build/cuda (no GPU needed)
 
 CC ?= cc
 CXX ?= c++
@@ -38,7 +39,7 @@ ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1
 endif
 
-.PHONY: all test test-asan test-compile bench bench-gemm openblas-check examples run clean
+.PHONY: all test test-asan test-compile bench bench-gemm openblas-check examples run clean cuda
 all: $(BUILD)/test_double $(BUILD)/test_float
 
 $(BUILD)/test_double: $(TEST_DEPS)
@@ -89,13 +90,17 @@ $(BUILD)/asan/test_float: $(TEST_DEPS)
 test-asan: $(BUILD)/asan/test_double $(BUILD)/asan/test_float
 	@RG_TEST_REFERENCE=$(BUILD)/asan/layer_reference.bin ./tests/run.sh $(BUILD)/asan/test_double $(BUILD)/asan/test_float
 
-# The header on its own: C99 pedantic, C++17, and nvcc when present (stb's compile tests).
+# The header on its own: C99 pedantic, C++17, and nvcc when present (stb's compile tests);
+# revgnn_cuda.cuh's declarations as C99 (its implementation is built by `make cuda`).
 test-compile:
 	@mkdir -p $(BUILD)
 	@printf '#define REVGNN_IMPLEMENTATION\n#include "revgnn.h"\nint main(void) { return 0; }\n' > $(BUILD)/compile_check.c
 	$(CC) -std=c99 $(WARN) -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_c99.o
 	$(CC) -std=c99 $(WARN) -fopenmp -DREVGNN_REAL=double -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_omp.o
 	$(CXX) -x c++ -std=c++17 $(WARN) -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_cxx.o
+	@printf '#include "revgnn.h"\n#include "revgnn_cuda.cuh"\nint main(void) { return rg_cuda_device_count(); }\n' \
+	    > $(BUILD)/compile_check_cuda_decl.c
+	$(CC) -std=c99 $(WARN) -I. -c $(BUILD)/compile_check_cuda_decl.c -o $(BUILD)/compile_check_cuda_decl.o
 	@if command -v $(NVCC) >/dev/null 2>&1; then \
 	    echo "$(NVCC) -x cu (compile only)"; \
 	    $(NVCC) -x cu -Werror all-warnings -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_cu.o || exit 1; \
@@ -108,6 +113,36 @@ $(BUILD)/memory_scaling: bench/memory_scaling.c revgnn.h
 	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
 
 
+
+# ---- CUDA: the examples, benchmarks and tests/test_cuda.cu built with nvcc (needs no GPU to
+# build; test_cuda skips without one). sm_80 (A100) and sm_90 (H100/H200) code. ----
+NVCC_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+NVCC_FLAGS = -x cu -std=c++17 -O3 $(NVCC_ARCH) -Werror all-warnings -Xcompiler -Wall,-Wextra -I.
+NVCC_LIBS = -lcublas
+ifeq ($(HAVE_OMP),yes)
+  NVCC_FLAGS += -Xcompiler -fopenmp
+  NVCC_LIBS += -lgomp
+endif
+CUDA_DEPS = revgnn.h revgnn_cuda.cuh
+CUDA_TEST_SRC = tests/test_cuda.cu tests/test_layers.c tests/cases_basic.c tests/cases_convs.c tests/cases_gen.c \
+                tests/cases_models.c
+CUDA_BIN = $(BUILD)/cuda/proteins $(BUILD)/cuda/arxiv $(BUILD)/cuda/memory_scaling $(BUILD)/cuda/test_cuda \
+           $(patsubst bench/%.c,$(BUILD)/cuda/%,$(wildcard bench/throughput.c))
+
+$(BUILD)/cuda/%: examples/%.c examples/common.h $(CUDA_DEPS)
+	@mkdir -p $(BUILD)/cuda
+	$(NVCC) $(NVCC_FLAGS) $< -o $@ $(NVCC_LIBS)
+$(BUILD)/cuda/%: bench/%.c $(CUDA_DEPS)
+	@mkdir -p $(BUILD)/cuda
+	$(NVCC) $(NVCC_FLAGS) $< -o $@ $(NVCC_LIBS)
+$(BUILD)/cuda/test_cuda: $(CUDA_TEST_SRC) tests/harness.h tests/layer_case.h $(CUDA_DEPS)
+	@mkdir -p $(BUILD)/cuda
+	$(NVCC) $(NVCC_FLAGS) -Itests $(CUDA_TEST_SRC) -o $@ $(NVCC_LIBS)
+
+# compiles everything CUDA (no GPU needed); ./build/cuda/test_cuda runs the parity tests on one
+cuda:
+	@if command -v $(NVCC) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CUDA_BIN); \
+	else echo "✗ nvcc not found: make cuda skipped (set NVCC=/path/to/nvcc)"; fi
 
 # OpenBLAS through pkg-config, looked up when used (openblas-check may just have installed it)
 OPENBLAS_FLAGS = $(shell pkg-config --cflags --libs openblas 2>/dev/null || echo -lopenblas)

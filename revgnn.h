@@ -2402,13 +2402,12 @@ static double rg__cpu_bce_logits(rg_ctx *ctx, rg_real *dlogits, const rg_real *l
     return rg__sum_partials(partial);
 }
 
-static double rg__cpu_softmax_xent(rg_ctx *ctx, rg_real *dlogits, const rg_real *logits, const int32_t *labels,
-                                   const int32_t *rows, int64_t n, int64_t n_logit_rows, int64_t cols,
-                                   double scale) {
-    double partial[RG__REDUCE_BLOCKS];
+/* The checks of a softmax cross-entropy's row list and labels, on host arrays (a device
+   backend runs them on copies, to name the offender the same way): 0 with the first bad
+   id or label recorded in ctx->status. */
+static int rg__xent_ids_ok(rg_ctx *ctx, const int32_t *labels, const int32_t *rows, int64_t n, int64_t n_logit_rows,
+                           int64_t cols) {
     int64_t k;
-    int b;
-    /* every id and label is checked before anything is written */
     for (k = 0; k < n; k++) {
         int64_t r = rows ? (int64_t)rows[k] : k;
         if (r < 0 || r >= n_logit_rows) {
@@ -2422,6 +2421,21 @@ static double rg__cpu_softmax_xent(rg_ctx *ctx, rg_real *dlogits, const rg_real 
             return 0;
         }
     }
+    return 1;
+}
+
+static void rg__xent_repeat_fail(rg_ctx *ctx, int64_t k, int32_t row) {
+    RG__OP_FAIL(ctx, RG_ERR_ARG, "softmax cross-entropy: row list entry %lld repeats row %d", (long long)k, (int)row);
+}
+
+static double rg__cpu_softmax_xent(rg_ctx *ctx, rg_real *dlogits, const rg_real *logits, const int32_t *labels,
+                                   const int32_t *rows, int64_t n, int64_t n_logit_rows, int64_t cols,
+                                   double scale) {
+    double partial[RG__REDUCE_BLOCKS];
+    int64_t k;
+    int b;
+    /* every id and label is checked before anything is written */
+    if (!rg__xent_ids_ok(ctx, labels, rows, n, n_logit_rows, cols)) return 0;
     if (rows) {
         /* rows not listed get zero; meanwhile a nonzero first entry marks a row seen twice,
            which would be written by two threads and weigh twice in the loss only */
@@ -2430,8 +2444,7 @@ static double rg__cpu_softmax_xent(rg_ctx *ctx, rg_real *dlogits, const rg_real 
             rg_real *mark = dlogits + (int64_t)rows[k] * cols;
             if (*mark != 0) {
                 rg__cpu_fill(ctx, dlogits, n_logit_rows * cols, 0);
-                RG__OP_FAIL(ctx, RG_ERR_ARG, "softmax cross-entropy: row list entry %lld repeats row %d",
-                            (long long)k, (int)rows[k]);
+                rg__xent_repeat_fail(ctx, k, rows[k]);
                 return 0;
             }
             *mark = 1;

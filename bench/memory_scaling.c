@@ -11,7 +11,7 @@
        ./build/memory_scaling --quick            # small sweep, under a minute on 2 cores
        ./build/memory_scaling --out bench/results
    CUDA (when built with nvcc, see `make cuda`):
-       ./build/memory_scaling_cuda --device cuda --out bench/results
+       ./build/cuda/memory_scaling --device cuda --mem-limit 60 --out bench/results
 */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, sysconf */
 #define REVGNN_IMPLEMENTATION

@@ -29,7 +29,7 @@ typedef struct ex_spec {
 typedef struct ex_options {
     rg_config cfg;
     double lr, weight_decay;
-    int64_t epochs, parts, eval_parts, views, threads, nodes;
+    int64_t epochs, parts, eval_parts, views, threads, nodes, degree;
     uint64_t seed;
     const char *data, *split, *save, *resume;
     int species_onehot, cuda, eval_every, normalize_features;
@@ -62,7 +62,7 @@ static void ex_usage(const ex_spec *s, FILE *f) {
             "  --eval-every K     evaluate every K epochs (and at the last)\n"
             "  --data DIR         a dataset in the OGB raw layout (default: built-in synthetic graph)\n"
             "  --split NAME       folder under DIR/split (default: the only one)\n"
-            "  --nodes N          size of the synthetic graph\n"
+            "  --nodes N  --degree K   size and mean in-degree of the synthetic graph (default degree 30)\n"
             "  --species-onehot 0|1  append one-hot species to the node features\n"
             "  --save PATH  --resume PATH   safetensors checkpoints (written atomically every epoch)\n"
             "  --device cpu|cuda  --preset NAME  --help\n"
@@ -129,6 +129,7 @@ static int ex_flag(const ex_spec *s, ex_options *o, const char *flag, const char
     if (!strcmp(flag, "--eval-every")) { if (!ex_int(flag, v, 1, &i64, err, n)) return 0; o->eval_every = (int)i64; return 1; }
     if (!strcmp(flag, "--threads")) return ex_int(flag, v, 0, &o->threads, err, n);
     if (!strcmp(flag, "--nodes")) return ex_int(flag, v, 5, &o->nodes, err, n);
+    if (!strcmp(flag, "--degree")) return ex_int(flag, v, 2, &o->degree, err, n);
     if (!strcmp(flag, "--seed")) { if (!ex_int(flag, v, 0, &i64, err, n)) return 0; o->seed = (uint64_t)i64; return 1; }
     if (!strcmp(flag, "--species-onehot")) { if (!ex_int(flag, v, 0, &i64, err, n)) return 0; o->species_onehot = i64 != 0; return 1; }
     if (!strcmp(flag, "--data")) { o->data = v; return 1; }
@@ -227,6 +228,7 @@ static rg_status ex_load(const ex_spec *s, const ex_options *o, rg_dataset *ds) 
     } else {
         rg_synthetic_options opt = rg_synthetic_options_default();
         opt.nodes = o->nodes;
+        if (o->degree) opt.avg_degree = o->degree;
         opt.seed = o->seed + 1;
         opt.species_onehot = o->species_onehot;
         (void)s;

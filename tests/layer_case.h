@@ -45,6 +45,13 @@ rg_status lc_graph(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge_dim
 rg_status lc_graph_opt(rg_ctx *ctx, rg_graph *dev, int64_t n_nodes, int64_t edge_dim, uint64_t seed,
                        const rg_graph_options *options);
 
+/* A context maker: rg_ctx_create_cpu (arg = threads) or rg_cuda_create (arg = device). */
+typedef rg_status (*lc_ctx_maker)(rg_ctx **out, int arg, uint64_t seed);
+/* Runs a case once on a fresh context from make (setup, forward, backward with dL/dout = R):
+   *out (malloc'd, *count values) holds the loss sum(out .* R), then every listed gradient
+   in list order, as doubles. For comparing backends and thread counts. */
+rg_status lc_case_results(const layer_case *c, lc_ctx_maker make, int arg, double **out, int64_t *count);
+
 /* The registry: every case file defines an array ending with a {NULL} entry. */
 extern const layer_case lc_cases_basic[];
 extern const layer_case lc_cases_convs[];

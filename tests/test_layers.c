@@ -85,11 +85,11 @@ static double lc_dot_host(rg_ctx *ctx, rg_tensor a, rg_tensor b) {
     return acc;
 }
 
-static rg_status lc_open(const layer_case *c, int n_threads, lc_run *r) {
+static rg_status lc_open(const layer_case *c, lc_ctx_maker make, int arg, lc_run *r) {
     rg_tensor out;
     rg_status st;
     memset(r, 0, sizeof *r);
-    if ((st = rg_ctx_create_cpu(&r->ctx, n_threads, LC_SEED)) != RG_OK) return st;
+    if ((st = make(&r->ctx, arg, LC_SEED)) != RG_OK) return st;
     r->state = calloc(1, c->state_size);
     if ((st = c->setup(r->ctx, r->state)) != RG_OK) return st;
     if ((st = c->forward(r->ctx, r->state, &out)) != RG_OK) return st;
@@ -171,7 +171,7 @@ TEST gradcheck(const layer_case *c) {
     double loss, *analytic[LC_MAX_TENSORS];
     int t;
     enum greatest_test_res res = GREATEST_TEST_RES_PASS;
-    rg_status st = lc_open(c, 0, &r);
+    rg_status st = lc_open(c, rg_ctx_create_cpu, 0, &r);
     if (st == RG_OK) st = lc_gradients(c, &r, &loss);
     if (st != RG_OK) {
         snprintf(lc_msg, sizeof lc_msg, "%s: %s", c->name, rg_last_error());
@@ -199,7 +199,7 @@ TEST backward_contract(const lc_contract *k) {
     lc_run r;
     double loss, *g1[LC_MAX_TENSORS];
     int t, ok = 1;
-    rg_status st = lc_open(c, 0, &r);
+    rg_status st = lc_open(c, rg_ctx_create_cpu, 0, &r);
     rg_tensor out;
     if (st == RG_OK) st = lc_gradients(c, &r, &loss);
     for (t = 0; st == RG_OK && t < r.n; t++) g1[t] = lc_download(r.ctx, r.list[t].grad);
@@ -228,13 +228,12 @@ TEST backward_contract(const lc_contract *k) {
     PASS();
 }
 
-/* loss and every gradient, as doubles, for one thread count */
-static rg_status lc_results(const layer_case *c, int n_threads, double **out, int64_t *count) {
+rg_status lc_case_results(const layer_case *c, lc_ctx_maker make, int arg, double **out, int64_t *count) {
     lc_run r;
     double loss;
     int64_t total = 1;
     int t;
-    rg_status st = lc_open(c, n_threads, &r);
+    rg_status st = lc_open(c, make, arg, &r);
     if (st == RG_OK) st = lc_gradients(c, &r, &loss);
     if (st != RG_OK) { lc_close(c, &r); return st; }
     for (t = 0; t < r.n; t++) total += rg_tensor_numel(r.list[t].grad);
@@ -256,8 +255,8 @@ TEST threads_bitwise(const layer_case *c) {
     double *a = NULL, *b = NULL;
     int64_t na = 0, nb = 0;
     int same;
-    rg_status st = lc_results(c, 1, &a, &na);
-    if (st == RG_OK) st = lc_results(c, 2, &b, &nb);
+    rg_status st = lc_case_results(c, rg_ctx_create_cpu, 1, &a, &na);
+    if (st == RG_OK) st = lc_case_results(c, rg_ctx_create_cpu, 2, &b, &nb);
     snprintf(lc_msg, sizeof lc_msg, "%s: %s", c->name, rg_last_error());
     if (st != RG_OK) { free(a); free(b); FAILm(lc_msg); }
     same = na == nb && memcmp(a, b, (size_t)na * sizeof(double)) == 0;
@@ -277,7 +276,7 @@ static const char *lc_reference_path(void) {
 TEST float_vs_double(const layer_case *c) {
     double *got = NULL;
     int64_t n = 0;
-    rg_status st = lc_results(c, 0, &got, &n);
+    rg_status st = lc_case_results(c, rg_ctx_create_cpu, 0, &got, &n);
     snprintf(lc_msg, sizeof lc_msg, "%s: %s", c->name, rg_last_error());
     if (st != RG_OK) FAILm(lc_msg);
     if (sizeof(rg_real) == sizeof(double)) {
