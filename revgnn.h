@@ -1654,10 +1654,12 @@ static void rg__gemm_naive(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, in
    BLIS-style blocking: column blocks of C (RG__GEMM_NC) > K blocks (RG__GEMM_KC), op(B)'s
    block packed once into nr-wide panels (kc, nr) > micro-panels of mr rows of op(A) >
    micro-panels of nr columns > a micro-kernel that keeps an (mr, nr) tile of C in registers
-   and writes it back. op(A)'s rows are packed into (kc, mr) when A is transposed or at the
-   ragged bottom edge, and read in place otherwise: the kernel broadcasts one value per row,
-   so rows need no new layout. The whole loop nest is compiled once per instruction set with
-   its tile size as constants, and the context picks one for its CPU.
+   and writes it back. The kernel broadcasts one value of op(A) per row and k, so op(A) needs
+   no new layout and is read in place, except at the ragged bottom edge (packed into (kc, mr)
+   with zero rows) and when A is transposed and its panel serves more than
+   RG__GEMM_TA_INPLACE column tiles: then k steps of lda elements would cost more, in cache
+   misses and set conflicts, than a packed copy. The whole loop nest is compiled once per
+   instruction set with its tile size as constants, and the context picks one for its CPU.
 
    Determinism: every entry of C gets the same arithmetic whatever the tiling or the thread
    count. For each K block in order (fixed boundaries 0, KC, 2 KC ...) the kernel forms one
@@ -1668,6 +1670,7 @@ static void rg__gemm_naive(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, in
 #ifndef REVGNN_CBLAS
 #define RG__GEMM_KC 256
 #define RG__GEMM_NC 1024
+#define RG__GEMM_TA_INPLACE 8
 #define RG__GEMM_MR_MAX 8
 #define RG__GEMM_NR_MAX (128 / (int)sizeof(rg_real)) /* two 512-bit vectors */
 
@@ -1810,12 +1813,12 @@ static RG__FORCE_INLINE void rg__gemm_region(const rg__gemm_args *g, rg_real *bp
                 int64_t m = i1 - ic < mr ? i1 - ic : mr;
                 const rg_real *a = ap;
                 int64_t a_rs = 1, a_ks = mr;
-                if (g->ta || m < mr) {
+                if (m < mr || (g->ta && nc > RG__GEMM_TA_INPLACE * nr)) {
                     rg__gemm_pack_a(ap, g, ic, m, pc, kc, mr);
                 } else {
-                    a = g->A + ic * g->lda + pc;
-                    a_rs = g->lda;
-                    a_ks = 1;
+                    a = g->ta ? g->A + pc * g->lda + ic : g->A + ic * g->lda + pc;
+                    a_rs = g->ta ? 1 : g->lda;
+                    a_ks = g->ta ? g->lda : 1;
                 }
                 for (jr = 0; jr < nc; jr += nr) {
                     int64_t n = nc - jr < nr ? nc - jr : nr;

@@ -225,6 +225,7 @@ TEST gemm_thread_count_invariant(const char *isa) {
         {1, 1, 130, 129, 300, 130, 302, 129, 0.5, -1},
         {0, 0, 20, 300, 2000, 2000, 300, 300, 1, 0},  /* wide: threads split the columns */
         {0, 1, 9, 1100, 400, 400, 400, 1100, 1, 0},   /* and more than one column block */
+        {1, 0, 20, 600, 2000, 20, 600, 600, 1, 0},    /* A^T packed for 1 thread, in place for 3 */
     };
     rg_ctx *ctx[3] = {NULL, NULL, NULL};
     int i, n;
