@@ -3,7 +3,8 @@
 #   make test-asan   the same tests under -fsanitize=address,undefined
 #   make NO_OMP=1    build without OpenMP
 #   make test GREATEST_H=/path/to/greatest.h   the same test files against upstream greatest
-#   make bench       every benchmark (bench-gemm: built-in GEMM vs OpenBLAS, needs libopenblas-dev)
+#   make bench       every benchmark (bench-gemm: built-in GEMM vs OpenBLAS, needs libopenblas-dev;
+#                    bench-throughput: time per training step and the roofline)
 
 CC ?= cc
 CXX ?= c++
@@ -38,7 +39,7 @@ ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1
 endif
 
-.PHONY: all test test-asan test-compile bench bench-gemm openblas-check examples run clean
+.PHONY: all test test-asan test-compile bench bench-gemm bench-throughput openblas-check examples run clean
 all: $(BUILD)/test_double $(BUILD)/test_float
 
 $(BUILD)/test_double: $(TEST_DEPS)
@@ -106,8 +107,14 @@ BENCH_OPT ?= -O3 -march=native
 $(BUILD)/memory_scaling: bench/memory_scaling.c revgnn.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
+$(BUILD)/throughput: bench/throughput.c revgnn.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
 
-
+# time per training step vs depth, FLOPs, bytes and the roofline (bench/results/throughput.csv)
+bench-throughput: $(BUILD)/throughput
+	@mkdir -p bench/results
+	./$(BUILD)/throughput
 
 # OpenBLAS through pkg-config, looked up when used (openblas-check may just have installed it)
 OPENBLAS_FLAGS = $(shell pkg-config --cflags --libs openblas 2>/dev/null || echo -lopenblas)
@@ -136,7 +143,7 @@ bench-gemm: $(BUILD)/bench_gemm
 	@mkdir -p bench/results
 	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$(OPENBLAS_CORE)} ./$(BUILD)/bench_gemm bench/results/gemm.csv
 
-bench: $(BUILD)/memory_scaling bench-gemm
+bench: $(BUILD)/memory_scaling bench-gemm bench-throughput
 
 clean:
 	rm -rf $(BUILD)
