@@ -2022,15 +2022,19 @@ static void rg__cpu_add_bias(rg_ctx *ctx, rg_real *y, const rg_real *bias, int64
 }
 
 /* Column reductions split the columns, never the rows, among threads: each column is one
-   sequential double sum, identical for any thread count. */
+   sequential double sum, identical for any thread count. A thread owns a block of
+   RG__COLBLOCK columns and walks the rows in order, so its reads stay contiguous. */
+#define RG__COLBLOCK 16
+
 static void rg__cpu_col_sum(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t rows, int64_t cols) {
-    int64_t c;
+    int64_t b, nb = (cols + RG__COLBLOCK - 1) / RG__COLBLOCK;
     RG__PARALLEL_FOR(ctx->n_threads)
-    for (c = 0; c < cols; c++) {
-        int64_t r;
-        double acc = 0;
-        for (r = 0; r < rows; r++) acc += x[r * cols + c];
-        out[c] += (rg_real)acc;
+    for (b = 0; b < nb; b++) {
+        int64_t c0 = b * RG__COLBLOCK, nc = cols - c0 < RG__COLBLOCK ? cols - c0 : RG__COLBLOCK, r, c;
+        double acc[RG__COLBLOCK] = {0};
+        for (r = 0; r < rows; r++)
+            for (c = 0; c < nc; c++) acc[c] += x[r * cols + c0 + c];
+        for (c = 0; c < nc; c++) out[c0 + c] += (rg_real)acc[c];
     }
 }
 
@@ -2055,6 +2059,29 @@ static void rg__cpu_dropout(rg_ctx *ctx, rg_real *y, const rg_real *x, int64_t r
     for (i = 0; i < n; i++) y[i] = rg_dropout_keep(seed, stream, (uint64_t)i, threshold) ? x[i] * scale : (rg_real)0;
 }
 
+/* sum of x[0..n-1] in double over RG__LANES interleaved partial sums added in a fixed order:
+   vectorisable (no reassociation needed) and the same on every thread */
+#define RG__LANES 8
+static double rg__row_sum(const rg_real *x, int64_t n, double shift) {
+    double lane[RG__LANES] = {0}, acc = 0;
+    int64_t c, k, n8 = n - n % RG__LANES;
+    for (c = 0; c < n8; c += RG__LANES)
+        for (k = 0; k < RG__LANES; k++) lane[k] += (double)x[c + k] - shift;
+    for (c = n8; c < n; c++) lane[c - n8] += (double)x[c] - shift;
+    for (k = 0; k < RG__LANES; k++) acc += lane[k];
+    return acc;
+}
+/* sum of (x - shift)^2 likewise */
+static double rg__row_sumsq(const rg_real *x, int64_t n, double shift) {
+    double lane[RG__LANES] = {0}, acc = 0;
+    int64_t c, k, n8 = n - n % RG__LANES;
+    for (c = 0; c < n8; c += RG__LANES)
+        for (k = 0; k < RG__LANES; k++) lane[k] += ((double)x[c + k] - shift) * ((double)x[c + k] - shift);
+    for (c = n8; c < n; c++) lane[c - n8] += ((double)x[c] - shift) * ((double)x[c] - shift);
+    for (k = 0; k < RG__LANES; k++) acc += lane[k];
+    return acc;
+}
+
 static void rg__cpu_layernorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg_real *rstd, const rg_real *x,
                                       const rg_real *gamma, const rg_real *beta, int64_t rows, int64_t cols,
                                       double eps) {
@@ -2063,15 +2090,9 @@ static void rg__cpu_layernorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg
     for (r = 0; r < rows; r++) {
         const rg_real *xr = x + r * cols;
         rg_real *yr = y + r * cols;
-        double m = 0, v = 0;
-        rg_real mu, rs;
+        double m = rg__row_sum(xr, cols, 0) / (double)cols, v = rg__row_sumsq(xr, cols, m) / (double)cols;
+        rg_real mu = (rg_real)m, rs = (rg_real)(1.0 / sqrt(v + eps));
         int64_t c;
-        for (c = 0; c < cols; c++) m += xr[c];
-        m /= (double)cols;
-        for (c = 0; c < cols; c++) v += (xr[c] - m) * (xr[c] - m);
-        v /= (double)cols;
-        mu = (rg_real)m;
-        rs = (rg_real)(1.0 / sqrt(v + eps));
         for (c = 0; c < cols; c++) yr[c] = (xr[c] - mu) * rs * gamma[c] + beta[c];
         mean[r] = mu;
         rstd[r] = rs;
@@ -2083,35 +2104,50 @@ static void rg__cpu_layernorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg
 static void rg__cpu_layernorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma, rg_real *dbeta,
                                        const rg_real *dy, const rg_real *x, const rg_real *mean,
                                        const rg_real *rstd, const rg_real *gamma, int64_t rows, int64_t cols) {
-    int64_t r, c;
+    int64_t r, b, nb = (cols + RG__COLBLOCK - 1) / RG__COLBLOCK;
     RG__PARALLEL_FOR(ctx->n_threads)
-    for (c = 0; c < cols; c++) {
-        double dg = 0, db = 0;
-        int64_t i; /* private: declared inside the parallel loop */
+    for (b = 0; b < nb; b++) { /* column blocks, rows in order (see rg__cpu_col_sum) */
+        int64_t c0 = b * RG__COLBLOCK, nc = cols - c0 < RG__COLBLOCK ? cols - c0 : RG__COLBLOCK, i, c;
+        double dg[RG__COLBLOCK] = {0}, db[RG__COLBLOCK] = {0};
         for (i = 0; i < rows; i++) {
-            double xhat = (x[i * cols + c] - mean[i]) * rstd[i];
-            dg += dy[i * cols + c] * xhat;
-            db += dy[i * cols + c];
+            const rg_real *xi = x + i * cols + c0, *dyi = dy + i * cols + c0;
+            double mu = mean[i], rs = rstd[i];
+            for (c = 0; c < nc; c++) {
+                dg[c] += dyi[c] * ((xi[c] - mu) * rs);
+                db[c] += dyi[c];
+            }
         }
-        dgamma[c] += (rg_real)dg;
-        dbeta[c] += (rg_real)db;
+        for (c = 0; c < nc; c++) {
+            dgamma[c0 + c] += (rg_real)dg[c];
+            dbeta[c0 + c] += (rg_real)db[c];
+        }
     }
     RG__PARALLEL_FOR(ctx->n_threads)
     for (r = 0; r < rows; r++) {
         const rg_real *xr = x + r * cols, *dyr = dy + r * cols;
         rg_real *dxr = dx + r * cols;
-        double mg = 0, mgx = 0;
-        int64_t k;
-        for (k = 0; k < cols; k++) {
-            double g = dyr[k] * gamma[k], xhat = (xr[k] - mean[r]) * rstd[r];
-            mg += g;
-            mgx += g * xhat;
+        double mu = mean[r], rs = rstd[r], lg[RG__LANES] = {0}, lgx[RG__LANES] = {0}, mg = 0, mgx = 0;
+        int64_t k, l, n8 = cols - cols % RG__LANES;
+        for (k = 0; k < n8; k += RG__LANES) /* lanes as in rg__row_sum */
+            for (l = 0; l < RG__LANES; l++) {
+                double g = (double)dyr[k + l] * gamma[k + l];
+                lg[l] += g;
+                lgx[l] += g * ((xr[k + l] - mu) * rs);
+            }
+        for (k = n8; k < cols; k++) {
+            double g = (double)dyr[k] * gamma[k];
+            lg[k - n8] += g;
+            lgx[k - n8] += g * ((xr[k] - mu) * rs);
+        }
+        for (k = 0; k < RG__LANES; k++) {
+            mg += lg[k];
+            mgx += lgx[k];
         }
         mg /= (double)cols;
         mgx /= (double)cols;
         for (k = 0; k < cols; k++) {
-            double g = dyr[k] * gamma[k], xhat = (xr[k] - mean[r]) * rstd[r];
-            dxr[k] = (rg_real)(rstd[r] * (g - mg - xhat * mgx));
+            double g = (double)dyr[k] * gamma[k], xhat = (xr[k] - mu) * rs;
+            dxr[k] = (rg_real)(rs * (g - mg - xhat * mgx));
         }
     }
 }
@@ -2130,6 +2166,12 @@ static double rg__cpu_sum_squares(rg_ctx *ctx, const rg_real *x, int64_t n) {
    channels at a time, so the accumulator lives on the stack and the inner loops stay
    contiguous. */
 #define RG__CBLOCK 64
+#define RG__AHEAD 4
+#if defined(__GNUC__)
+#define RG__PREFETCH(p) __builtin_prefetch(p)
+#else
+#define RG__PREFETCH(p) ((void)(p))
+#endif
 
 static void rg__spmm_aggr_fail(rg_ctx *ctx, const char *op, rg_aggr aggr) {
     if (ctx->status == RG_OK)
@@ -2154,10 +2196,16 @@ static void rg__cpu_gather(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t 
             for (c = 0; c < nc; c++) acc[c] = gcn ? (double)ns[r] * xr[c] : 0.0;
             for (k = ptr[r]; k < ptr[r + 1]; k++) {
                 int64_t j = nbr[edge ? edge[k] : k];
-                double w = ns ? (double)ns[j] : 1.0;
                 const rg_real *xj = x + j * dim + c0;
+                if (k + RG__AHEAD < ptr[r + 1]) /* the row RG__AHEAD edges on: random rows miss the cache */
+                    RG__PREFETCH(x + (int64_t)nbr[edge ? edge[k + RG__AHEAD] : k + RG__AHEAD] * dim + c0);
                 if (gcn && j == r) continue;
-                for (c = 0; c < nc; c++) acc[c] += w * xj[c];
+                if (ns) {
+                    double w = ns[j];
+                    for (c = 0; c < nc; c++) acc[c] += w * xj[c];
+                } else {
+                    for (c = 0; c < nc; c++) acc[c] += xj[c];
+                }
             }
             for (c = 0; c < nc; c++) outr[c] = (rg_real)(rs ? rs[r] * acc[c] : acc[c]);
         }
