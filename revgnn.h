@@ -2025,6 +2025,10 @@ static void rg__cpu_add_bias(rg_ctx *ctx, rg_real *y, const rg_real *bias, int64
    sequential double sum, identical for any thread count. A thread owns a block of
    RG__COLBLOCK columns and walks the rows in order, so its reads stay contiguous. */
 #define RG__COLBLOCK 16
+/* Channel block of row-wise kernels (norms, graph gathers): a row is processed a block of
+   channels at a time, so double accumulators live on the stack and inner loops stay
+   contiguous. */
+#define RG__CBLOCK 64
 
 static void rg__cpu_col_sum(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t rows, int64_t cols) {
     int64_t b, nb = (cols + RG__COLBLOCK - 1) / RG__COLBLOCK;
@@ -2062,23 +2066,27 @@ static void rg__cpu_dropout(rg_ctx *ctx, rg_real *y, const rg_real *x, int64_t r
 /* sum of x[0..n-1] in double over RG__LANES interleaved partial sums added in a fixed order:
    vectorisable (no reassociation needed) and the same on every thread */
 #define RG__LANES 8
-static double rg__row_sum(const rg_real *x, int64_t n, double shift) {
+static double rg__lane_sum(const double *x, int64_t n) {
     double lane[RG__LANES] = {0}, acc = 0;
     int64_t c, k, n8 = n - n % RG__LANES;
     for (c = 0; c < n8; c += RG__LANES)
-        for (k = 0; k < RG__LANES; k++) lane[k] += (double)x[c + k] - shift;
-    for (c = n8; c < n; c++) lane[c - n8] += (double)x[c] - shift;
+        for (k = 0; k < RG__LANES; k++) lane[k] += x[c + k];
+    for (c = n8; c < n; c++) lane[c - n8] += x[c];
     for (k = 0; k < RG__LANES; k++) acc += lane[k];
     return acc;
 }
-/* sum of (x - shift)^2 likewise */
-static double rg__row_sumsq(const rg_real *x, int64_t n, double shift) {
-    double lane[RG__LANES] = {0}, acc = 0;
-    int64_t c, k, n8 = n - n % RG__LANES;
-    for (c = 0; c < n8; c += RG__LANES)
-        for (k = 0; k < RG__LANES; k++) lane[k] += ((double)x[c + k] - shift) * ((double)x[c + k] - shift);
-    for (c = n8; c < n; c++) lane[c - n8] += ((double)x[c] - shift) * ((double)x[c] - shift);
-    for (k = 0; k < RG__LANES; k++) acc += lane[k];
+/* sum over x[0..n-1] of (x - shift)^power, power 1 or 2, in double: element-wise into a
+   block of doubles (vectorised), then lane sums */
+static double rg__row_moment(const rg_real *x, int64_t n, double shift, int power) {
+    double t[RG__CBLOCK], acc = 0;
+    int64_t c0, k;
+    for (c0 = 0; c0 < n; c0 += RG__CBLOCK) {
+        int64_t nc = n - c0 < RG__CBLOCK ? n - c0 : RG__CBLOCK;
+        for (k = 0; k < nc; k++) t[k] = (double)x[c0 + k] - shift;
+        if (power == 2)
+            for (k = 0; k < nc; k++) t[k] *= t[k];
+        acc += rg__lane_sum(t, nc);
+    }
     return acc;
 }
 
@@ -2090,7 +2098,7 @@ static void rg__cpu_layernorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg
     for (r = 0; r < rows; r++) {
         const rg_real *xr = x + r * cols;
         rg_real *yr = y + r * cols;
-        double m = rg__row_sum(xr, cols, 0) / (double)cols, v = rg__row_sumsq(xr, cols, m) / (double)cols;
+        double m = rg__row_moment(xr, cols, 0, 1) / (double)cols, v = rg__row_moment(xr, cols, m, 2) / (double)cols;
         rg_real mu = (rg_real)m, rs = (rg_real)(1.0 / sqrt(v + eps));
         int64_t c;
         for (c = 0; c < cols; c++) yr[c] = (xr[c] - mu) * rs * gamma[c] + beta[c];
@@ -2126,22 +2134,16 @@ static void rg__cpu_layernorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma
     for (r = 0; r < rows; r++) {
         const rg_real *xr = x + r * cols, *dyr = dy + r * cols;
         rg_real *dxr = dx + r * cols;
-        double mu = mean[r], rs = rstd[r], lg[RG__LANES] = {0}, lgx[RG__LANES] = {0}, mg = 0, mgx = 0;
-        int64_t k, l, n8 = cols - cols % RG__LANES;
-        for (k = 0; k < n8; k += RG__LANES) /* lanes as in rg__row_sum */
-            for (l = 0; l < RG__LANES; l++) {
-                double g = (double)dyr[k + l] * gamma[k + l];
-                lg[l] += g;
-                lgx[l] += g * ((xr[k + l] - mu) * rs);
+        double mu = mean[r], rs = rstd[r], g[RG__CBLOCK], gx[RG__CBLOCK], mg = 0, mgx = 0;
+        int64_t k, c0;
+        for (c0 = 0; c0 < cols; c0 += RG__CBLOCK) { /* element-wise into doubles (vectorised), then lane sums */
+            int64_t nc = cols - c0 < RG__CBLOCK ? cols - c0 : RG__CBLOCK;
+            for (k = 0; k < nc; k++) {
+                g[k] = (double)dyr[c0 + k] * gamma[c0 + k];
+                gx[k] = g[k] * ((xr[c0 + k] - mu) * rs);
             }
-        for (k = n8; k < cols; k++) {
-            double g = (double)dyr[k] * gamma[k];
-            lg[k - n8] += g;
-            lgx[k - n8] += g * ((xr[k] - mu) * rs);
-        }
-        for (k = 0; k < RG__LANES; k++) {
-            mg += lg[k];
-            mgx += lgx[k];
+            mg += rg__lane_sum(g, nc);
+            mgx += rg__lane_sum(gx, nc);
         }
         mg /= (double)cols;
         mgx /= (double)cols;
@@ -2162,11 +2164,7 @@ static double rg__cpu_sum_squares(rg_ctx *ctx, const rg_real *x, int64_t n) {
 
 /* ---- graph convolutions: GCN, SAGE, GAT ---- */
 
-/* Channel block of the graph gathers: each output row is summed in double, a block of
-   channels at a time, so the accumulator lives on the stack and the inner loops stay
-   contiguous. */
-#define RG__CBLOCK 64
-#define RG__AHEAD 4
+#define RG__AHEAD 8
 #if defined(__GNUC__)
 #define RG__PREFETCH(p) __builtin_prefetch(p)
 #else
@@ -2197,7 +2195,7 @@ static void rg__cpu_gather(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t 
             for (k = ptr[r]; k < ptr[r + 1]; k++) {
                 int64_t j = nbr[edge ? edge[k] : k];
                 const rg_real *xj = x + j * dim + c0;
-                if (k + RG__AHEAD < ptr[r + 1]) /* the row RG__AHEAD edges on: random rows miss the cache */
+                if (k + RG__AHEAD < ptr[n]) /* the row RG__AHEAD entries on (maybe the next node's): random rows miss the cache */
                     RG__PREFETCH(x + (int64_t)nbr[edge ? edge[k + RG__AHEAD] : k + RG__AHEAD] * dim + c0);
                 if (gcn && j == r) continue;
                 if (ns) {
