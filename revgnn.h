@@ -3501,8 +3501,8 @@ typedef struct rg__unit {
 } rg__unit;
 typedef struct rg__unit_cache {
     rg_norm_cache norm;
-    rg_tensor normed;  /* (N, W) Norm(z): ReLU's input */
-    rg_tensor act;     /* (N, W) Dropout(ReLU(.)): the conv's input */
+    rg_tensor act;     /* (N, W) Dropout(ReLU(Norm(z))), in place: the conv's input; its sign is
+                          ReLU's derivative wherever dropout kept the value */
     rg__conv_cache conv;
 } rg__unit_cache;
 
@@ -3553,7 +3553,7 @@ struct rg_model {
     rg_tensor state, dstate;   /* (N, D) group-major hidden state and its gradient */
     rg_tensor nm, dnm, tmp;    /* (N, D) node-major: encoder output / head input, gradients */
     rg_tensor xin;             /* (N, in_dim) the features after input dropout (when it is on) */
-    rg_tensor head_normed, head_act;
+    rg_tensor head_act;
     rg_norm_cache head_cache;
     rg_tensor edge_emb, dedge; /* (E, W) */
     rg_tensor z, f, dz, dact;  /* (N, W) */
@@ -3762,14 +3762,12 @@ static rg_status rg__unit_cache_alloc(rg_model *m, rg__unit_cache *c, int64_t n,
     rg_ctx *ctx = m->ctx;
     memset(c, 0, sizeof *c);
     RG__TRY(rg_norm_cache_alloc(ctx, &c->norm, m->cfg.norm, n, m->width));
-    RG__TRY(rg_tensor_alloc(ctx, &c->normed, n, m->width));
     RG__TRY(rg_tensor_alloc(ctx, &c->act, n, m->width));
     return rg__conv_cache_alloc(ctx, &c->conv, &m->spec, n, e);
 }
 
 static void rg__unit_cache_free(rg_model *m, rg__unit_cache *c) {
     rg_norm_cache_free(m->ctx, &c->norm);
-    rg_tensor_free(m->ctx, &c->normed);
     rg_tensor_free(m->ctx, &c->act);
     rg__conv_cache_free(m->ctx, &c->conv, &m->spec);
 }
@@ -3777,7 +3775,7 @@ static void rg__unit_cache_free(rg_model *m, rg__unit_cache *c) {
 static void rg__workspace_free(rg_model *m) {
     rg_ctx *ctx = m->ctx;
     int64_t k;
-    rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->xin, &m->head_normed, &m->head_act,
+    rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->xin, &m->head_act,
                           &m->edge_emb, &m->dedge, &m->z, &m->f, &m->dz, &m->dact, &m->stored, &m->seg,
                           &m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx,
                           &m->bw.fx, &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->bw.us, &m->bw.vts,
@@ -3813,7 +3811,6 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
     RG__TRY(rg_tensor_alloc(ctx, &m->dnm, n, D));
     RG__TRY(rg_tensor_alloc(ctx, &m->tmp, n, D));
     if (c->input_dropout > 0) RG__TRY(rg_tensor_alloc(ctx, &m->xin, n, c->in_dim));
-    RG__TRY(rg_tensor_alloc(ctx, &m->head_normed, n, D));
     RG__TRY(rg_tensor_alloc(ctx, &m->head_act, n, D));
     RG__TRY(rg_norm_cache_alloc(ctx, &m->head_cache, c->norm, n, D));
     if (m->has_edges) {
@@ -3833,7 +3830,7 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
         RG__TRY(rg_norm_cache_alloc(ctx, &m->dc.n2, c->norm, n, D));
         return RG_OK;
     }
-    RG__TRY(rg_tensor_alloc(ctx, &m->z, n, W));
+    if (rg__is_rev(c->arch) && m->groups > 2) RG__TRY(rg_tensor_alloc(ctx, &m->z, n, W));
     RG__TRY(rg_tensor_alloc(ctx, &m->f, n, W));
     RG__TRY(rg_tensor_alloc(ctx, &m->dz, n, W));
     RG__TRY(rg_tensor_alloc(ctx, &m->dact, n, W));
@@ -4000,8 +3997,8 @@ RGDEF rg_status rg_model_adam_step(rg_model *m, rg_adam *opt) {
 static rg_status rg__unit_forward(rg_model *m, rg_tensor y, rg__unit_cache *c, rg_tensor z, const rg__unit *u,
                                   rg_mode mode, uint64_t stream) {
     rg_ctx *ctx = m->ctx;
-    RG__TRY(rg_norm_forward(ctx, c->normed, &c->norm, z, &u->norm, mode));
-    RG__TRY(rg_relu_forward(ctx, c->act, c->normed));
+    RG__TRY(rg_norm_forward(ctx, c->act, &c->norm, z, &u->norm, mode));
+    RG__TRY(rg_relu_forward(ctx, c->act, c->act));
     if (mode != RG_MODE_EVAL) RG__TRY(rg_dropout_forward(ctx, c->act, c->act, m->cfg.dropout, m->seed, stream));
     return rg__conv_forward(ctx, y, &c->conv, c->act, m->graph, m->edge_emb, &u->conv, &m->spec, mode);
 }
@@ -4013,7 +4010,8 @@ static rg_status rg__unit_backward(rg_model *m, rg_tensor dz, rg_tensor dy, rg_t
     RG__TRY(rg__conv_backward(ctx, m->dact, m->dedge, &gu->conv, dy, c->act, m->graph, m->edge_emb, &c->conv,
                               &u->conv, &m->spec));
     RG__TRY(rg_dropout_backward(ctx, m->dact, m->dact, m->cfg.dropout, m->seed, stream));
-    RG__TRY(rg_relu_backward(ctx, m->dact, m->dact, c->normed));
+    /* dact is 0 where dropout dropped, so act > 0 <=> normed > 0 wherever it matters */
+    RG__TRY(rg_relu_backward(ctx, m->dact, m->dact, c->act));
     return rg_norm_backward(ctx, dz, &gu->norm, m->dact, z, &c->norm, &u->norm, RG_MODE_TRAIN);
 }
 
@@ -4090,22 +4088,26 @@ static rg_tensor rg__group(rg_tensor block, int64_t g, int64_t N, int64_t W) {
     return rg_tensor_view(block.data + g * N * W, N, W);
 }
 
-/* z = X_2 + ... + X_C (0-based: groups 1..C-1) */
-static rg_status rg__rev_sum_rest(rg_model *m, rg_tensor z, rg_tensor state, int64_t N) {
+/* *z = X_2 + ... + X_C (0-based: groups 1..C-1): X_2 itself for two groups (no copy, no
+   buffer), else summed into m->z */
+static rg_status rg__rev_sum_rest(rg_model *m, rg_tensor *z, rg_tensor state, int64_t N) {
     int64_t j, W = m->width;
-    RG__TRY(rg_tensor_copy(m->ctx, z, rg__group(state, 1, N, W)));
-    for (j = 2; j < m->groups; j++) RG__TRY(rg__axpy(m->ctx, z, 1, rg__group(state, j, N, W)));
+    *z = rg__group(state, 1, N, W);
+    if (m->groups == 2) return RG_OK;
+    *z = rg_tensor_view(m->z.data, N, W);
+    RG__TRY(rg_tensor_copy(m->ctx, *z, rg__group(state, 1, N, W)));
+    for (j = 2; j < m->groups; j++) RG__TRY(rg__axpy(m->ctx, *z, 1, rg__group(state, j, N, W)));
     return RG_OK;
 }
 
 static rg_status rg__rev_forward(rg_model *m, int64_t N, rg_mode mode) {
     int64_t l, i, C = m->groups, W = m->width, D = m->cfg.hidden;
-    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
+    rg_tensor z, f = rg_tensor_view(m->f.data, N, W);
     rg_tensor state = rg_tensor_view(m->state.data, N, D);
     for (l = 0; l < m->cfg.layers; l++) {
         if (m->n_stored && mode == RG_MODE_TRAIN)
             RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->stored, l, N, D), state));
-        RG__TRY(rg__rev_sum_rest(m, z, state, N));
+        RG__TRY(rg__rev_sum_rest(m, &z, state, N));
         for (i = 0; i < C; i++) {
             /* Y_i = X_i + f_i(z); z = Y_i, in place */
             rg_tensor zi = i == 0 ? z : rg__group(state, i - 1, N, W), xi = rg__group(state, i, N, W);
@@ -4121,15 +4123,15 @@ static rg_status rg__rev_forward(rg_model *m, int64_t N, rg_mode mode) {
    dX_j, j >= 2). */
 static rg_status rg__rev_backward(rg_model *m, int64_t N) {
     int64_t l, i, j, C = m->groups, W = m->width, D = m->cfg.hidden;
-    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
+    rg_tensor f = rg_tensor_view(m->f.data, N, W);
     rg_tensor dz = rg_tensor_view(m->dz.data, N, W);
     rg_tensor state = rg_tensor_view(m->state.data, N, D), dstate = rg_tensor_view(m->dstate.data, N, D);
     for (l = m->cfg.layers - 1; l >= 0; l--) {
         for (i = C - 1; i >= 0; i--) {
             int64_t k = rg__unit_index(m, l, i);
-            rg_tensor zi = z, xi = rg__group(state, i, N, W);
+            rg_tensor zi, xi = rg__group(state, i, N, W);
             if (i > 0) zi = rg__group(state, i - 1, N, W);
-            else RG__TRY(rg__rev_sum_rest(m, z, state, N));
+            else RG__TRY(rg__rev_sum_rest(m, &zi, state, N));
             RG__TRY(rg__unit_forward(m, f, &m->caches[0], zi, &m->p.units[k], RG_MODE_RECOMPUTE, (uint64_t)i));
             if (m->n_stored) /* the oracle: the true input instead of the reconstruction */
                 RG__TRY(rg_tensor_copy(m->ctx, xi, rg__group(rg__slice(m->stored, l, N, D), i, N, W)));
@@ -4362,10 +4364,9 @@ RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, 
     }
     /* head: Norm -> ReLU -> Dropout -> Linear */
     {
-        rg_tensor h = rg_tensor_view(m->nm.data, N, D), hn = rg_tensor_view(m->head_normed.data, N, D);
-        rg_tensor ha = rg_tensor_view(m->head_act.data, N, D);
-        RG__TRY(rg_norm_forward(ctx, hn, &m->head_cache, h, &m->p.head_norm, mode));
-        RG__TRY(rg_relu_forward(ctx, ha, hn));
+        rg_tensor h = rg_tensor_view(m->nm.data, N, D), ha = rg_tensor_view(m->head_act.data, N, D);
+        RG__TRY(rg_norm_forward(ctx, ha, &m->head_cache, h, &m->p.head_norm, mode));
+        RG__TRY(rg_relu_forward(ctx, ha, ha)); /* in place, as in the blocks' units */
         if (mode == RG_MODE_TRAIN) RG__TRY(rg_dropout_forward(ctx, ha, ha, m->cfg.dropout, seed, RG__STREAM_HEAD));
         RG__TRY(rg_linear_forward(ctx, out, ha, &m->p.head));
     }
@@ -4375,7 +4376,7 @@ RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, 
 RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout) {
     rg_ctx *ctx;
     int64_t N, E, D;
-    rg_tensor h, hn, ha, dh, dn, dinput;
+    rg_tensor h, ha, dh, dn, dinput;
     RG__CHECK_ARG(m != NULL && m->graph != NULL, "rg_model_backward: no forward pass to differentiate");
     RG__CHECK_ARG(m->mode == RG_MODE_TRAIN, "rg_model_backward: the last forward ran in EVAL mode");
     RG__CHECK_ARG(!m->backward_done, "rg_model_backward: already ran for the last forward (the reversible blocks "
@@ -4386,14 +4387,13 @@ RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout) {
     D = m->cfg.hidden;
     RG__CHECK_SHAPE("rg_model_backward", "dout", dout, N, m->cfg.out_dim);
     h = rg_tensor_view(m->nm.data, N, D);
-    hn = rg_tensor_view(m->head_normed.data, N, D);
     ha = rg_tensor_view(m->head_act.data, N, D);
     dh = rg_tensor_view(m->dnm.data, N, D);
     dn = rg_tensor_view(m->tmp.data, N, D);
     if (m->has_edges) RG__TRY(rg_tensor_fill(ctx, m->dedge, 0));
     RG__TRY(rg_linear_backward(ctx, dh, &m->g.head, dout, ha, &m->p.head));
     RG__TRY(rg_dropout_backward(ctx, dh, dh, m->cfg.dropout, m->seed, RG__STREAM_HEAD));
-    RG__TRY(rg_relu_backward(ctx, dh, dh, hn));
+    RG__TRY(rg_relu_backward(ctx, dh, dh, ha)); /* ha's sign, as in rg__unit_backward */
     RG__TRY(rg_norm_backward(ctx, dn, &m->g.head_norm, dh, h, &m->head_cache, &m->p.head_norm, RG_MODE_TRAIN));
     if (m->cfg.arch == RG_ARCH_DEQ) {
         RG__TRY(rg_tensor_copy(ctx, rg_tensor_view(m->dstate.data, N, D), dn));
