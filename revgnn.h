@@ -3551,9 +3551,9 @@ struct rg_model {
     int64_t ws_nodes, ws_edges;
     int ws_ready;
     rg_tensor state, dstate;   /* (N, D) group-major hidden state and its gradient */
-    rg_tensor nm, dnm, tmp;    /* (N, D) node-major: encoder output / head input, gradients */
+    rg_tensor nm, dnm;         /* (N, D) node-major: encoder output / head input, its gradient */
+    rg_tensor tmp;             /* (N, D) DEQ scratch */
     rg_tensor xin;             /* (N, in_dim) the features after input dropout (when it is on) */
-    rg_tensor head_act;
     rg_norm_cache head_cache;
     rg_tensor edge_emb, dedge; /* (E, W) */
     rg_tensor z, f, dz, dact;  /* (N, W) */
@@ -3775,7 +3775,7 @@ static void rg__unit_cache_free(rg_model *m, rg__unit_cache *c) {
 static void rg__workspace_free(rg_model *m) {
     rg_ctx *ctx = m->ctx;
     int64_t k;
-    rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->xin, &m->head_act,
+    rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->xin,
                           &m->edge_emb, &m->dedge, &m->z, &m->f, &m->dz, &m->dact, &m->stored, &m->seg,
                           &m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx,
                           &m->bw.fx, &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->bw.us, &m->bw.vts,
@@ -3809,9 +3809,7 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
     RG__TRY(rg_tensor_alloc(ctx, &m->dstate, n, D));
     RG__TRY(rg_tensor_alloc(ctx, &m->nm, n, D));
     RG__TRY(rg_tensor_alloc(ctx, &m->dnm, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->tmp, n, D));
     if (c->input_dropout > 0) RG__TRY(rg_tensor_alloc(ctx, &m->xin, n, c->in_dim));
-    RG__TRY(rg_tensor_alloc(ctx, &m->head_act, n, D));
     RG__TRY(rg_norm_cache_alloc(ctx, &m->head_cache, c->norm, n, D));
     if (m->has_edges) {
         RG__TRY(rg_tensor_alloc(ctx, &m->edge_emb, e, W));
@@ -3822,6 +3820,7 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
         rg_tensor *nd[] = {&m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx, &m->bw.fx,
                            &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->ubuf};
         for (k = 0; k < (int64_t)(sizeof nd / sizeof nd[0]); k++) RG__TRY(rg_tensor_alloc(ctx, nd[k], n, D));
+        RG__TRY(rg_tensor_alloc(ctx, &m->tmp, n, D));
         RG__TRY(rg_tensor_alloc(ctx, &m->bw.us, mem, n * D));
         RG__TRY(rg_tensor_alloc(ctx, &m->bw.vts, mem, n * D));
         RG__TRY(rg__conv_cache_alloc(ctx, &m->dc.c1, &m->spec, n, e));
@@ -4327,6 +4326,12 @@ static rg_status rg__check_inputs(const rg_model *m, const rg_graph *g, rg_tenso
     return RG_OK;
 }
 
+/* (N, D) the head's Dropout(ReLU(Norm(h))): it lives in dstate, which nothing reads from the
+   end of the blocks' forward until the head's backward is done with it */
+static rg_tensor rg__head_act(const rg_model *m, int64_t N) {
+    return rg_tensor_view(m->dstate.data, N, m->cfg.hidden);
+}
+
 RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, rg_tensor x, rg_mode mode,
                                  uint64_t seed) {
     rg_ctx *ctx;
@@ -4364,7 +4369,7 @@ RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, 
     }
     /* head: Norm -> ReLU -> Dropout -> Linear */
     {
-        rg_tensor h = rg_tensor_view(m->nm.data, N, D), ha = rg_tensor_view(m->head_act.data, N, D);
+        rg_tensor h = rg_tensor_view(m->nm.data, N, D), ha = rg__head_act(m, N);
         RG__TRY(rg_norm_forward(ctx, ha, &m->head_cache, h, &m->p.head_norm, mode));
         RG__TRY(rg_relu_forward(ctx, ha, ha)); /* in place, as in the blocks' units */
         if (mode == RG_MODE_TRAIN) RG__TRY(rg_dropout_forward(ctx, ha, ha, m->cfg.dropout, seed, RG__STREAM_HEAD));
@@ -4387,9 +4392,9 @@ RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout) {
     D = m->cfg.hidden;
     RG__CHECK_SHAPE("rg_model_backward", "dout", dout, N, m->cfg.out_dim);
     h = rg_tensor_view(m->nm.data, N, D);
-    ha = rg_tensor_view(m->head_act.data, N, D);
+    ha = rg__head_act(m, N);
     dh = rg_tensor_view(m->dnm.data, N, D);
-    dn = rg_tensor_view(m->tmp.data, N, D);
+    dn = dh; /* the norm's backward runs in place */
     if (m->has_edges) RG__TRY(rg_tensor_fill(ctx, m->dedge, 0));
     RG__TRY(rg_linear_backward(ctx, dh, &m->g.head, dout, ha, &m->p.head));
     RG__TRY(rg_dropout_backward(ctx, dh, dh, m->cfg.dropout, m->seed, RG__STREAM_HEAD));
