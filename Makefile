@@ -3,7 +3,8 @@
 #   make test-asan   the same tests under -fsanitize=address,undefined
 #   make NO_OMP=1    build without OpenMP
 #   make test GREATEST_H=/path/to/greatest.h   the same test files against upstream greatest
-#   make bench       every benchmark (bench-gemm: built-in GEMM vs OpenBLAS, needs libopenblas-dev)
+#   make bench       every benchmark (bench-gemm: built-in GEMM vs OpenBLAS, needs libopenblas-dev;
+#                    bench-throughput: time per training step and the roofline)
 #   make cuda        the examples, benchmarks and CUDA tests with nvcc into build/cuda (no GPU needed)
 
 CC ?= cc
@@ -39,7 +40,7 @@ ifdef GREATEST_H
   HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1
 endif
 
-.PHONY: all test test-asan test-compile bench bench-gemm openblas-check examples run clean cuda
+.PHONY: all test test-asan test-compile bench bench-gemm bench-throughput openblas-check examples run clean cuda
 all: $(BUILD)/test_double $(BUILD)/test_float
 
 $(BUILD)/test_double: $(TEST_DEPS)
@@ -111,8 +112,14 @@ BENCH_OPT ?= -O3 -march=native
 $(BUILD)/memory_scaling: bench/memory_scaling.c revgnn.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
+$(BUILD)/throughput: bench/throughput.c revgnn.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
 
-
+# time per training step vs depth, FLOPs, bytes and the roofline (bench/results/throughput.csv)
+bench-throughput: $(BUILD)/throughput
+	@mkdir -p bench/results
+	./$(BUILD)/throughput
 
 # ---- CUDA: the examples, benchmarks and tests/test_cuda.cu built with nvcc (needs no GPU to
 # build; test_cuda skips without one). sm_80 (A100) and sm_90 (H100/H200) code. ----
@@ -171,7 +178,7 @@ bench-gemm: $(BUILD)/bench_gemm
 	@mkdir -p bench/results
 	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$(OPENBLAS_CORE)} ./$(BUILD)/bench_gemm bench/results/gemm.csv
 
-bench: $(BUILD)/memory_scaling bench-gemm
+bench: $(BUILD)/memory_scaling bench-gemm bench-throughput
 
 clean:
 	rm -rf $(BUILD)

@@ -2028,15 +2028,23 @@ static void rg__cpu_add_bias(rg_ctx *ctx, rg_real *y, const rg_real *bias, int64
 }
 
 /* Column reductions split the columns, never the rows, among threads: each column is one
-   sequential double sum, identical for any thread count. */
+   sequential double sum, identical for any thread count. A thread owns a block of
+   RG__COLBLOCK columns and walks the rows in order, so its reads stay contiguous. */
+#define RG__COLBLOCK 16
+/* Channel block of row-wise kernels (norms, graph gathers): a row is processed a block of
+   channels at a time, so double accumulators live on the stack and inner loops stay
+   contiguous. */
+#define RG__CBLOCK 64
+
 static void rg__cpu_col_sum(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t rows, int64_t cols) {
-    int64_t c;
+    int64_t b, nb = (cols + RG__COLBLOCK - 1) / RG__COLBLOCK;
     RG__PARALLEL_FOR(ctx->n_threads)
-    for (c = 0; c < cols; c++) {
-        int64_t r;
-        double acc = 0;
-        for (r = 0; r < rows; r++) acc += x[r * cols + c];
-        out[c] += (rg_real)acc;
+    for (b = 0; b < nb; b++) {
+        int64_t c0 = b * RG__COLBLOCK, nc = cols - c0 < RG__COLBLOCK ? cols - c0 : RG__COLBLOCK, r, c;
+        double acc[RG__COLBLOCK] = {0};
+        for (r = 0; r < rows; r++)
+            for (c = 0; c < nc; c++) acc[c] += x[r * cols + c0 + c];
+        for (c = 0; c < nc; c++) out[c0 + c] += (rg_real)acc[c];
     }
 }
 
@@ -2061,6 +2069,33 @@ static void rg__cpu_dropout(rg_ctx *ctx, rg_real *y, const rg_real *x, int64_t r
     for (i = 0; i < n; i++) y[i] = rg_dropout_keep(seed, stream, (uint64_t)i, threshold) ? x[i] * scale : (rg_real)0;
 }
 
+/* sum of x[0..n-1] in double over RG__LANES interleaved partial sums added in a fixed order:
+   vectorisable (no reassociation needed) and the same on every thread */
+#define RG__LANES 8
+static double rg__lane_sum(const double *x, int64_t n) {
+    double lane[RG__LANES] = {0}, acc = 0;
+    int64_t c, k, n8 = n - n % RG__LANES;
+    for (c = 0; c < n8; c += RG__LANES)
+        for (k = 0; k < RG__LANES; k++) lane[k] += x[c + k];
+    for (c = n8; c < n; c++) lane[c - n8] += x[c];
+    for (k = 0; k < RG__LANES; k++) acc += lane[k];
+    return acc;
+}
+/* sum over x[0..n-1] of (x - shift)^power, power 1 or 2, in double: element-wise into a
+   block of doubles (vectorised), then lane sums */
+static double rg__row_moment(const rg_real *x, int64_t n, double shift, int power) {
+    double t[RG__CBLOCK], acc = 0;
+    int64_t c0, k;
+    for (c0 = 0; c0 < n; c0 += RG__CBLOCK) {
+        int64_t nc = n - c0 < RG__CBLOCK ? n - c0 : RG__CBLOCK;
+        for (k = 0; k < nc; k++) t[k] = (double)x[c0 + k] - shift;
+        if (power == 2)
+            for (k = 0; k < nc; k++) t[k] *= t[k];
+        acc += rg__lane_sum(t, nc);
+    }
+    return acc;
+}
+
 static void rg__cpu_layernorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg_real *rstd, const rg_real *x,
                                       const rg_real *gamma, const rg_real *beta, int64_t rows, int64_t cols,
                                       double eps) {
@@ -2069,15 +2104,9 @@ static void rg__cpu_layernorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg
     for (r = 0; r < rows; r++) {
         const rg_real *xr = x + r * cols;
         rg_real *yr = y + r * cols;
-        double m = 0, v = 0;
-        rg_real mu, rs;
+        double m = rg__row_moment(xr, cols, 0, 1) / (double)cols, v = rg__row_moment(xr, cols, m, 2) / (double)cols;
+        rg_real mu = (rg_real)m, rs = (rg_real)(1.0 / sqrt(v + eps));
         int64_t c;
-        for (c = 0; c < cols; c++) m += xr[c];
-        m /= (double)cols;
-        for (c = 0; c < cols; c++) v += (xr[c] - m) * (xr[c] - m);
-        v /= (double)cols;
-        mu = (rg_real)m;
-        rs = (rg_real)(1.0 / sqrt(v + eps));
         for (c = 0; c < cols; c++) yr[c] = (xr[c] - mu) * rs * gamma[c] + beta[c];
         mean[r] = mu;
         rstd[r] = rs;
@@ -2089,35 +2118,44 @@ static void rg__cpu_layernorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg
 static void rg__cpu_layernorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma, rg_real *dbeta,
                                        const rg_real *dy, const rg_real *x, const rg_real *mean,
                                        const rg_real *rstd, const rg_real *gamma, int64_t rows, int64_t cols) {
-    int64_t r, c;
+    int64_t r, b, nb = (cols + RG__COLBLOCK - 1) / RG__COLBLOCK;
     RG__PARALLEL_FOR(ctx->n_threads)
-    for (c = 0; c < cols; c++) {
-        double dg = 0, db = 0;
-        int64_t i; /* private: declared inside the parallel loop */
+    for (b = 0; b < nb; b++) { /* column blocks, rows in order (see rg__cpu_col_sum) */
+        int64_t c0 = b * RG__COLBLOCK, nc = cols - c0 < RG__COLBLOCK ? cols - c0 : RG__COLBLOCK, i, c;
+        double dg[RG__COLBLOCK] = {0}, db[RG__COLBLOCK] = {0};
         for (i = 0; i < rows; i++) {
-            double xhat = (x[i * cols + c] - mean[i]) * rstd[i];
-            dg += dy[i * cols + c] * xhat;
-            db += dy[i * cols + c];
+            const rg_real *xi = x + i * cols + c0, *dyi = dy + i * cols + c0;
+            double mu = mean[i], rs = rstd[i];
+            for (c = 0; c < nc; c++) {
+                dg[c] += dyi[c] * ((xi[c] - mu) * rs);
+                db[c] += dyi[c];
+            }
         }
-        dgamma[c] += (rg_real)dg;
-        dbeta[c] += (rg_real)db;
+        for (c = 0; c < nc; c++) {
+            dgamma[c0 + c] += (rg_real)dg[c];
+            dbeta[c0 + c] += (rg_real)db[c];
+        }
     }
     RG__PARALLEL_FOR(ctx->n_threads)
     for (r = 0; r < rows; r++) {
         const rg_real *xr = x + r * cols, *dyr = dy + r * cols;
         rg_real *dxr = dx + r * cols;
-        double mg = 0, mgx = 0;
-        int64_t k;
-        for (k = 0; k < cols; k++) {
-            double g = dyr[k] * gamma[k], xhat = (xr[k] - mean[r]) * rstd[r];
-            mg += g;
-            mgx += g * xhat;
+        double mu = mean[r], rs = rstd[r], g[RG__CBLOCK], gx[RG__CBLOCK], mg = 0, mgx = 0;
+        int64_t k, c0;
+        for (c0 = 0; c0 < cols; c0 += RG__CBLOCK) { /* element-wise into doubles (vectorised), then lane sums */
+            int64_t nc = cols - c0 < RG__CBLOCK ? cols - c0 : RG__CBLOCK;
+            for (k = 0; k < nc; k++) {
+                g[k] = (double)dyr[c0 + k] * gamma[c0 + k];
+                gx[k] = g[k] * ((xr[c0 + k] - mu) * rs);
+            }
+            mg += rg__lane_sum(g, nc);
+            mgx += rg__lane_sum(gx, nc);
         }
         mg /= (double)cols;
         mgx /= (double)cols;
         for (k = 0; k < cols; k++) {
-            double g = dyr[k] * gamma[k], xhat = (xr[k] - mean[r]) * rstd[r];
-            dxr[k] = (rg_real)(rstd[r] * (g - mg - xhat * mgx));
+            double g = (double)dyr[k] * gamma[k], xhat = (xr[k] - mu) * rs;
+            dxr[k] = (rg_real)(rs * (g - mg - xhat * mgx));
         }
     }
 }
@@ -2132,10 +2170,12 @@ static double rg__cpu_sum_squares(rg_ctx *ctx, const rg_real *x, int64_t n) {
 
 /* ---- graph convolutions: GCN, SAGE, GAT ---- */
 
-/* Channel block of the graph gathers: each output row is summed in double, a block of
-   channels at a time, so the accumulator lives on the stack and the inner loops stay
-   contiguous. */
-#define RG__CBLOCK 64
+#define RG__AHEAD 8
+#if defined(__GNUC__)
+#define RG__PREFETCH(p) __builtin_prefetch(p)
+#else
+#define RG__PREFETCH(p) ((void)(p))
+#endif
 
 static void rg__spmm_aggr_fail(rg_ctx *ctx, const char *op, rg_aggr aggr) {
     if (ctx->status == RG_OK)
@@ -2160,10 +2200,16 @@ static void rg__cpu_gather(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t 
             for (c = 0; c < nc; c++) acc[c] = gcn ? (double)ns[r] * xr[c] : 0.0;
             for (k = ptr[r]; k < ptr[r + 1]; k++) {
                 int64_t j = nbr[edge ? edge[k] : k];
-                double w = ns ? (double)ns[j] : 1.0;
                 const rg_real *xj = x + j * dim + c0;
+                if (k + RG__AHEAD < ptr[n]) /* the row RG__AHEAD entries on (maybe the next node's): random rows miss the cache */
+                    RG__PREFETCH(x + (int64_t)nbr[edge ? edge[k + RG__AHEAD] : k + RG__AHEAD] * dim + c0);
                 if (gcn && j == r) continue;
-                for (c = 0; c < nc; c++) acc[c] += w * xj[c];
+                if (ns) {
+                    double w = ns[j];
+                    for (c = 0; c < nc; c++) acc[c] += w * xj[c];
+                } else {
+                    for (c = 0; c < nc; c++) acc[c] += xj[c];
+                }
             }
             for (c = 0; c < nc; c++) outr[c] = (rg_real)(rs ? rs[r] * acc[c] : acc[c]);
         }
@@ -3474,8 +3520,8 @@ typedef struct rg__unit {
 } rg__unit;
 typedef struct rg__unit_cache {
     rg_norm_cache norm;
-    rg_tensor normed;  /* (N, W) Norm(z): ReLU's input */
-    rg_tensor act;     /* (N, W) Dropout(ReLU(.)): the conv's input */
+    rg_tensor act;     /* (N, W) Dropout(ReLU(Norm(z))), in place: the conv's input; its sign is
+                          ReLU's derivative wherever dropout kept the value */
     rg__conv_cache conv;
 } rg__unit_cache;
 
@@ -3524,9 +3570,9 @@ struct rg_model {
     int64_t ws_nodes, ws_edges;
     int ws_ready;
     rg_tensor state, dstate;   /* (N, D) group-major hidden state and its gradient */
-    rg_tensor nm, dnm, tmp;    /* (N, D) node-major: encoder output / head input, gradients */
+    rg_tensor nm, dnm;         /* (N, D) node-major: encoder output / head input, its gradient */
+    rg_tensor tmp;             /* (N, D) DEQ scratch */
     rg_tensor xin;             /* (N, in_dim) the features after input dropout (when it is on) */
-    rg_tensor head_normed, head_act;
     rg_norm_cache head_cache;
     rg_tensor edge_emb, dedge; /* (E, W) */
     rg_tensor z, f, dz, dact;  /* (N, W) */
@@ -3735,14 +3781,12 @@ static rg_status rg__unit_cache_alloc(rg_model *m, rg__unit_cache *c, int64_t n,
     rg_ctx *ctx = m->ctx;
     memset(c, 0, sizeof *c);
     RG__TRY(rg_norm_cache_alloc(ctx, &c->norm, m->cfg.norm, n, m->width));
-    RG__TRY(rg_tensor_alloc(ctx, &c->normed, n, m->width));
     RG__TRY(rg_tensor_alloc(ctx, &c->act, n, m->width));
     return rg__conv_cache_alloc(ctx, &c->conv, &m->spec, n, e);
 }
 
 static void rg__unit_cache_free(rg_model *m, rg__unit_cache *c) {
     rg_norm_cache_free(m->ctx, &c->norm);
-    rg_tensor_free(m->ctx, &c->normed);
     rg_tensor_free(m->ctx, &c->act);
     rg__conv_cache_free(m->ctx, &c->conv, &m->spec);
 }
@@ -3750,7 +3794,7 @@ static void rg__unit_cache_free(rg_model *m, rg__unit_cache *c) {
 static void rg__workspace_free(rg_model *m) {
     rg_ctx *ctx = m->ctx;
     int64_t k;
-    rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->xin, &m->head_normed, &m->head_act,
+    rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->xin,
                           &m->edge_emb, &m->dedge, &m->z, &m->f, &m->dz, &m->dact, &m->stored, &m->seg,
                           &m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx,
                           &m->bw.fx, &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->bw.us, &m->bw.vts,
@@ -3784,10 +3828,7 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
     RG__TRY(rg_tensor_alloc(ctx, &m->dstate, n, D));
     RG__TRY(rg_tensor_alloc(ctx, &m->nm, n, D));
     RG__TRY(rg_tensor_alloc(ctx, &m->dnm, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->tmp, n, D));
     if (c->input_dropout > 0) RG__TRY(rg_tensor_alloc(ctx, &m->xin, n, c->in_dim));
-    RG__TRY(rg_tensor_alloc(ctx, &m->head_normed, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->head_act, n, D));
     RG__TRY(rg_norm_cache_alloc(ctx, &m->head_cache, c->norm, n, D));
     if (m->has_edges) {
         RG__TRY(rg_tensor_alloc(ctx, &m->edge_emb, e, W));
@@ -3798,6 +3839,7 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
         rg_tensor *nd[] = {&m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx, &m->bw.fx,
                            &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->ubuf};
         for (k = 0; k < (int64_t)(sizeof nd / sizeof nd[0]); k++) RG__TRY(rg_tensor_alloc(ctx, nd[k], n, D));
+        RG__TRY(rg_tensor_alloc(ctx, &m->tmp, n, D));
         RG__TRY(rg_tensor_alloc(ctx, &m->bw.us, mem, n * D));
         RG__TRY(rg_tensor_alloc(ctx, &m->bw.vts, mem, n * D));
         RG__TRY(rg__conv_cache_alloc(ctx, &m->dc.c1, &m->spec, n, e));
@@ -3806,7 +3848,7 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
         RG__TRY(rg_norm_cache_alloc(ctx, &m->dc.n2, c->norm, n, D));
         return RG_OK;
     }
-    RG__TRY(rg_tensor_alloc(ctx, &m->z, n, W));
+    if (rg__is_rev(c->arch) && m->groups > 2) RG__TRY(rg_tensor_alloc(ctx, &m->z, n, W));
     RG__TRY(rg_tensor_alloc(ctx, &m->f, n, W));
     RG__TRY(rg_tensor_alloc(ctx, &m->dz, n, W));
     RG__TRY(rg_tensor_alloc(ctx, &m->dact, n, W));
@@ -3973,8 +4015,8 @@ RGDEF rg_status rg_model_adam_step(rg_model *m, rg_adam *opt) {
 static rg_status rg__unit_forward(rg_model *m, rg_tensor y, rg__unit_cache *c, rg_tensor z, const rg__unit *u,
                                   rg_mode mode, uint64_t stream) {
     rg_ctx *ctx = m->ctx;
-    RG__TRY(rg_norm_forward(ctx, c->normed, &c->norm, z, &u->norm, mode));
-    RG__TRY(rg_relu_forward(ctx, c->act, c->normed));
+    RG__TRY(rg_norm_forward(ctx, c->act, &c->norm, z, &u->norm, mode));
+    RG__TRY(rg_relu_forward(ctx, c->act, c->act));
     if (mode != RG_MODE_EVAL) RG__TRY(rg_dropout_forward(ctx, c->act, c->act, m->cfg.dropout, m->seed, stream));
     return rg__conv_forward(ctx, y, &c->conv, c->act, m->graph, m->edge_emb, &u->conv, &m->spec, mode);
 }
@@ -3986,7 +4028,8 @@ static rg_status rg__unit_backward(rg_model *m, rg_tensor dz, rg_tensor dy, rg_t
     RG__TRY(rg__conv_backward(ctx, m->dact, m->dedge, &gu->conv, dy, c->act, m->graph, m->edge_emb, &c->conv,
                               &u->conv, &m->spec));
     RG__TRY(rg_dropout_backward(ctx, m->dact, m->dact, m->cfg.dropout, m->seed, stream));
-    RG__TRY(rg_relu_backward(ctx, m->dact, m->dact, c->normed));
+    /* dact is 0 where dropout dropped, so act > 0 <=> normed > 0 wherever it matters */
+    RG__TRY(rg_relu_backward(ctx, m->dact, m->dact, c->act));
     return rg_norm_backward(ctx, dz, &gu->norm, m->dact, z, &c->norm, &u->norm, RG_MODE_TRAIN);
 }
 
@@ -4063,22 +4106,26 @@ static rg_tensor rg__group(rg_tensor block, int64_t g, int64_t N, int64_t W) {
     return rg_tensor_view(block.data + g * N * W, N, W);
 }
 
-/* z = X_2 + ... + X_C (0-based: groups 1..C-1) */
-static rg_status rg__rev_sum_rest(rg_model *m, rg_tensor z, rg_tensor state, int64_t N) {
+/* *z = X_2 + ... + X_C (0-based: groups 1..C-1): X_2 itself for two groups (no copy, no
+   buffer), else summed into m->z */
+static rg_status rg__rev_sum_rest(rg_model *m, rg_tensor *z, rg_tensor state, int64_t N) {
     int64_t j, W = m->width;
-    RG__TRY(rg_tensor_copy(m->ctx, z, rg__group(state, 1, N, W)));
-    for (j = 2; j < m->groups; j++) RG__TRY(rg__axpy(m->ctx, z, 1, rg__group(state, j, N, W)));
+    *z = rg__group(state, 1, N, W);
+    if (m->groups == 2) return RG_OK;
+    *z = rg_tensor_view(m->z.data, N, W);
+    RG__TRY(rg_tensor_copy(m->ctx, *z, rg__group(state, 1, N, W)));
+    for (j = 2; j < m->groups; j++) RG__TRY(rg__axpy(m->ctx, *z, 1, rg__group(state, j, N, W)));
     return RG_OK;
 }
 
 static rg_status rg__rev_forward(rg_model *m, int64_t N, rg_mode mode) {
     int64_t l, i, C = m->groups, W = m->width, D = m->cfg.hidden;
-    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
+    rg_tensor z, f = rg_tensor_view(m->f.data, N, W);
     rg_tensor state = rg_tensor_view(m->state.data, N, D);
     for (l = 0; l < m->cfg.layers; l++) {
         if (m->n_stored && mode == RG_MODE_TRAIN)
             RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->stored, l, N, D), state));
-        RG__TRY(rg__rev_sum_rest(m, z, state, N));
+        RG__TRY(rg__rev_sum_rest(m, &z, state, N));
         for (i = 0; i < C; i++) {
             /* Y_i = X_i + f_i(z); z = Y_i, in place */
             rg_tensor zi = i == 0 ? z : rg__group(state, i - 1, N, W), xi = rg__group(state, i, N, W);
@@ -4094,15 +4141,15 @@ static rg_status rg__rev_forward(rg_model *m, int64_t N, rg_mode mode) {
    dX_j, j >= 2). */
 static rg_status rg__rev_backward(rg_model *m, int64_t N) {
     int64_t l, i, j, C = m->groups, W = m->width, D = m->cfg.hidden;
-    rg_tensor z = rg_tensor_view(m->z.data, N, W), f = rg_tensor_view(m->f.data, N, W);
+    rg_tensor f = rg_tensor_view(m->f.data, N, W);
     rg_tensor dz = rg_tensor_view(m->dz.data, N, W);
     rg_tensor state = rg_tensor_view(m->state.data, N, D), dstate = rg_tensor_view(m->dstate.data, N, D);
     for (l = m->cfg.layers - 1; l >= 0; l--) {
         for (i = C - 1; i >= 0; i--) {
             int64_t k = rg__unit_index(m, l, i);
-            rg_tensor zi = z, xi = rg__group(state, i, N, W);
+            rg_tensor zi, xi = rg__group(state, i, N, W);
             if (i > 0) zi = rg__group(state, i - 1, N, W);
-            else RG__TRY(rg__rev_sum_rest(m, z, state, N));
+            else RG__TRY(rg__rev_sum_rest(m, &zi, state, N));
             RG__TRY(rg__unit_forward(m, f, &m->caches[0], zi, &m->p.units[k], RG_MODE_RECOMPUTE, (uint64_t)i));
             if (m->n_stored) /* the oracle: the true input instead of the reconstruction */
                 RG__TRY(rg_tensor_copy(m->ctx, xi, rg__group(rg__slice(m->stored, l, N, D), i, N, W)));
@@ -4298,6 +4345,12 @@ static rg_status rg__check_inputs(const rg_model *m, const rg_graph *g, rg_tenso
     return RG_OK;
 }
 
+/* (N, D) the head's Dropout(ReLU(Norm(h))): it lives in dstate, which nothing reads from the
+   end of the blocks' forward until the head's backward is done with it */
+static rg_tensor rg__head_act(const rg_model *m, int64_t N) {
+    return rg_tensor_view(m->dstate.data, N, m->cfg.hidden);
+}
+
 RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, rg_tensor x, rg_mode mode,
                                  uint64_t seed) {
     rg_ctx *ctx;
@@ -4335,10 +4388,9 @@ RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, 
     }
     /* head: Norm -> ReLU -> Dropout -> Linear */
     {
-        rg_tensor h = rg_tensor_view(m->nm.data, N, D), hn = rg_tensor_view(m->head_normed.data, N, D);
-        rg_tensor ha = rg_tensor_view(m->head_act.data, N, D);
-        RG__TRY(rg_norm_forward(ctx, hn, &m->head_cache, h, &m->p.head_norm, mode));
-        RG__TRY(rg_relu_forward(ctx, ha, hn));
+        rg_tensor h = rg_tensor_view(m->nm.data, N, D), ha = rg__head_act(m, N);
+        RG__TRY(rg_norm_forward(ctx, ha, &m->head_cache, h, &m->p.head_norm, mode));
+        RG__TRY(rg_relu_forward(ctx, ha, ha)); /* in place, as in the blocks' units */
         if (mode == RG_MODE_TRAIN) RG__TRY(rg_dropout_forward(ctx, ha, ha, m->cfg.dropout, seed, RG__STREAM_HEAD));
         RG__TRY(rg_linear_forward(ctx, out, ha, &m->p.head));
     }
@@ -4348,7 +4400,7 @@ RGDEF rg_status rg_model_forward(rg_model *m, rg_tensor out, const rg_graph *g, 
 RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout) {
     rg_ctx *ctx;
     int64_t N, E, D;
-    rg_tensor h, hn, ha, dh, dn, dinput;
+    rg_tensor h, ha, dh, dn, dinput;
     RG__CHECK_ARG(m != NULL && m->graph != NULL, "rg_model_backward: no forward pass to differentiate");
     RG__CHECK_ARG(m->mode == RG_MODE_TRAIN, "rg_model_backward: the last forward ran in EVAL mode");
     RG__CHECK_ARG(!m->backward_done, "rg_model_backward: already ran for the last forward (the reversible blocks "
@@ -4359,14 +4411,13 @@ RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout) {
     D = m->cfg.hidden;
     RG__CHECK_SHAPE("rg_model_backward", "dout", dout, N, m->cfg.out_dim);
     h = rg_tensor_view(m->nm.data, N, D);
-    hn = rg_tensor_view(m->head_normed.data, N, D);
-    ha = rg_tensor_view(m->head_act.data, N, D);
+    ha = rg__head_act(m, N);
     dh = rg_tensor_view(m->dnm.data, N, D);
-    dn = rg_tensor_view(m->tmp.data, N, D);
+    dn = dh; /* the norm's backward runs in place */
     if (m->has_edges) RG__TRY(rg_tensor_fill(ctx, m->dedge, 0));
     RG__TRY(rg_linear_backward(ctx, dh, &m->g.head, dout, ha, &m->p.head));
     RG__TRY(rg_dropout_backward(ctx, dh, dh, m->cfg.dropout, m->seed, RG__STREAM_HEAD));
-    RG__TRY(rg_relu_backward(ctx, dh, dh, hn));
+    RG__TRY(rg_relu_backward(ctx, dh, dh, ha)); /* ha's sign, as in rg__unit_backward */
     RG__TRY(rg_norm_backward(ctx, dn, &m->g.head_norm, dh, h, &m->head_cache, &m->p.head_norm, RG_MODE_TRAIN));
     if (m->cfg.arch == RG_ARCH_DEQ) {
         RG__TRY(rg_tensor_copy(ctx, rg_tensor_view(m->dstate.data, N, D), dn));
