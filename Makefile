@@ -37,7 +37,7 @@ TEST_SRC = tests/runner.c tests/test_core.c tests/test_graph.c tests/test_errors
            tests/test_gemm.c
 TEST_DEPS = $(TEST_SRC) revgnn.h tests/harness.h tests/layer_case.h
 ifdef GREATEST_H
-  HARNESS_FLAGS = -include $(GREATEST_H) -DGREATEST_UPSTREAM=1
+  HARNESS_FLAGS = -DGREATEST_UPSTREAM_HEADER='"$(abspath $(GREATEST_H))"'
 endif
 
 .PHONY: all test test-asan test-compile bench bench-gemm bench-throughput openblas-check examples run clean cuda

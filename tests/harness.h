@@ -46,8 +46,12 @@
 #ifndef REVGNN_TESTS_HARNESS_H
 #define REVGNN_TESTS_HARNESS_H
 
-/* Upstream greatest.h already included (e.g. `cc -include greatest.h`, to
- * check the tests against it): it provides everything, so add nothing. */
+/* To check the tests against upstream greatest.h, name it: -DGREATEST_UPSTREAM_HEADER='"path"'
+ * (make test GREATEST_H=path does). It is included here, where each test file includes this
+ * header, so the files' own feature macros come first; then this header adds nothing. */
+#ifdef GREATEST_UPSTREAM_HEADER
+#include GREATEST_UPSTREAM_HEADER
+#endif
 #ifndef GREATEST_VERSION_MAJOR
 
 #include <limits.h>
