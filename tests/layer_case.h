@@ -52,6 +52,9 @@ typedef rg_status (*lc_ctx_maker)(rg_ctx **out, int arg, uint64_t seed);
    in list order, as doubles. For comparing backends and thread counts. */
 rg_status lc_case_results(const layer_case *c, lc_ctx_maker make, int arg, double **out, int64_t *count);
 
+/* A tensor's values as a malloc'd array of doubles (the caller frees it). */
+double *lc_download(rg_ctx *ctx, rg_tensor t);
+
 /* The registry: every case file defines an array ending with a {NULL} entry. */
 extern const layer_case lc_cases_basic[];
 extern const layer_case lc_cases_convs[];

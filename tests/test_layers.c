@@ -116,7 +116,7 @@ static rg_status lc_gradients(const layer_case *c, lc_run *r, double *loss) {
     return c->backward(r->ctx, r->state, r->R);
 }
 
-static double *lc_download(rg_ctx *ctx, rg_tensor t) {
+double *lc_download(rg_ctx *ctx, rg_tensor t) {
     int64_t i, n = rg_tensor_numel(t);
     rg_real *h = (rg_real *)malloc((size_t)n * sizeof(rg_real) + 1);
     double *d = (double *)malloc((size_t)n * sizeof(double) + 1);

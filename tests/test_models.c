@@ -84,16 +84,6 @@ static rg_config tm_config(rg_arch arch, int64_t layers, int64_t groups) {
     return c;
 }
 
-static double *tm_download(rg_ctx *ctx, rg_tensor t) {
-    int64_t i, n = rg_tensor_numel(t);
-    rg_real *h = (rg_real *)malloc((size_t)n * sizeof(rg_real) + 1);
-    double *d = (double *)malloc((size_t)n * sizeof(double) + 1);
-    rg_tensor_download(ctx, t, h);
-    for (i = 0; i < n; i++) d[i] = h[i];
-    free(h);
-    return d;
-}
-
 static double tm_rel_diff(const double *a, const double *b, int64_t n) {
     double d = 0, s = 0;
     int64_t i;
@@ -114,8 +104,8 @@ TEST rev_equals_stored(void) {
     if (st == RG_OK) st = tm_step(&b, rg_tensor_view(NULL, 0, 0));
     ASSERT_EQm(rg_last_error(), RG_OK, st);
     n = rg_model_num_params(a.model);
-    ga = tm_download(a.ctx, rg_model_grad_block(a.model));
-    gb = tm_download(b.ctx, rg_model_grad_block(b.model));
+    ga = lc_download(a.ctx, rg_model_grad_block(a.model));
+    gb = lc_download(b.ctx, rg_model_grad_block(b.model));
     rel = tm_rel_diff(ga, gb, n);
     free(ga);
     free(gb);
@@ -153,8 +143,8 @@ TEST reconstruction_drift(void) {
     r.ctx->ops->regroup(r.ctx, truth.data, truth_nm.data, cfg.groups, n, D / cfg.groups, 1);
     st = tm_step(&r, rg_tensor_view(NULL, 0, 0));
     ASSERT_EQm(rg_last_error(), RG_OK, st);
-    rec = tm_download(r.ctx, rg_model_state(r.model));
-    tru = tm_download(r.ctx, truth);
+    rec = lc_download(r.ctx, rg_model_state(r.model));
+    tru = lc_download(r.ctx, truth);
     for (k = 0; k < n * D; k++) {
         err = fmax(err, fabs(rec[k] - tru[k]));
         scale = fmax(scale, fabs(tru[k]));
@@ -290,8 +280,8 @@ TEST model_threads_bitwise(void) {
     ASSERT_EQm(rg_last_error(), RG_OK, tm_step(&a, rg_tensor_view(NULL, 0, 0)));
     ASSERT_EQm(rg_last_error(), RG_OK, tm_open(&b, &c, 3000, 6, 2));
     ASSERT_EQm(rg_last_error(), RG_OK, tm_step(&b, rg_tensor_view(NULL, 0, 0)));
-    ga = tm_download(a.ctx, rg_model_grad_block(a.model));
-    gb = tm_download(b.ctx, rg_model_grad_block(b.model));
+    ga = lc_download(a.ctx, rg_model_grad_block(a.model));
+    gb = lc_download(b.ctx, rg_model_grad_block(b.model));
     same = memcmp(ga, gb, (size_t)rg_model_num_params(a.model) * sizeof(double)) == 0;
     free(ga);
     free(gb);
