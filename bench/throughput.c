@@ -28,7 +28,9 @@
        ./build/throughput --layers 3,14 --archs rev --profile
 */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, fork, wait4 via sys/wait.h */
+#ifndef _DEFAULT_SOURCE         /* C++ compilers (nvcc's host side) define it already */
 #define _DEFAULT_SOURCE         /* wait4 */
+#endif
 #define REVGNN_IMPLEMENTATION
 #include "revgnn.h"
 
