@@ -109,10 +109,10 @@ test-compile:
 
 # ---- benchmarks (optimised for this machine) ----
 BENCH_OPT ?= -O3 -march=native
-$(BUILD)/memory_scaling: bench/memory_scaling.c revgnn.h
+$(BUILD)/memory_scaling: bench/memory_scaling.c bench/common.h revgnn.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
-$(BUILD)/throughput: bench/throughput.c revgnn.h
+$(BUILD)/throughput: bench/throughput.c bench/common.h revgnn.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
 
@@ -139,7 +139,7 @@ CUDA_BIN = $(BUILD)/cuda/proteins $(BUILD)/cuda/arxiv $(BUILD)/cuda/memory_scali
 $(BUILD)/cuda/%: examples/%.c examples/common.h $(CUDA_DEPS)
 	@mkdir -p $(BUILD)/cuda
 	$(NVCC) $(NVCC_FLAGS) $< -o $@ $(NVCC_LIBS)
-$(BUILD)/cuda/%: bench/%.c $(CUDA_DEPS)
+$(BUILD)/cuda/%: bench/%.c bench/common.h $(CUDA_DEPS)
 	@mkdir -p $(BUILD)/cuda
 	$(NVCC) $(NVCC_FLAGS) $< -o $@ $(NVCC_LIBS)
 $(BUILD)/cuda/test_cuda: $(CUDA_TEST_SRC) tests/harness.h tests/layer_case.h $(CUDA_DEPS)
@@ -170,7 +170,7 @@ openblas-check:
 	  fi; \
 	fi
 
-$(BUILD)/bench_gemm: bench/gemm.c revgnn.h | openblas-check
+$(BUILD)/bench_gemm: bench/gemm.c bench/common.h revgnn.h | openblas-check
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_BASE) bench/gemm.c -o $@ $(OPENBLAS_FLAGS) $(LDLIBS)
 

@@ -21,6 +21,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <errno.h>
+#include "common.h"
+
 #define RUNS 15 /* a multiple of BLOCK */
 #define BLOCK 3
 #define PAUSE_S 0.5
@@ -35,12 +38,6 @@ typedef struct form {
     const char *name;       /* which product of a linear layer */
     int ta, tb;
 } form;
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* lets the other library's spinning worker threads go to sleep before timing */
 static void pause_s(double s) {
@@ -76,9 +73,9 @@ static void run_openblas(const problem *p) {
 static double time_one(rg_ctx *ctx, const problem *p, const float *c0, size_t c_bytes) {
     double t0;
     memcpy(p->C, c0, c_bytes);
-    t0 = now_s();
+    t0 = bench_now_s();
     if (ctx) run_builtin(ctx, p); else run_openblas(p);
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 /* RUNS timed calls of each library, in blocks of BLOCK back-to-back calls after an untimed

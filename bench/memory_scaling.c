@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAX_DEPTHS 32
 #define MAX_ROWS 256
 
@@ -49,12 +51,6 @@ typedef struct row {
     int oom;
     int group_sweep;
 } row;
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static double machine_memory(void) {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
@@ -82,19 +78,6 @@ static void usage(FILE *f, const char *prog) {
             prog);
 }
 
-static int parse_int(const char *flag, const char *v, int64_t lo, int64_t *out) {
-    char *end;
-    long long x;
-    errno = 0;
-    x = v ? strtoll(v, &end, 10) : 0;
-    if (!v || errno || *end || x < lo) {
-        fprintf(stderr, "memory_scaling: %s needs an integer >= %lld, got '%s'\n", flag, (long long)lo, v ? v : "");
-        return 0;
-    }
-    *out = x;
-    return 1;
-}
-
 static int parse_args(int argc, char **argv, options *o) {
     int i, depths_given = 0;
     int64_t v;
@@ -106,17 +89,17 @@ static int parse_args(int argc, char **argv, options *o) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout, argv[0]); exit(0); }
         else if (!strcmp(a, "--quick")) o->quick = 1;
-        else if (!strcmp(a, "--nodes")) { if (!parse_int(a, val, 2, &o->nodes)) return 0; i++; }
-        else if (!strcmp(a, "--degree")) { if (!parse_int(a, val, 1, &o->degree)) return 0; i++; }
-        else if (!strcmp(a, "--in-dim")) { if (!parse_int(a, val, 1, &o->in_dim)) return 0; i++; }
-        else if (!strcmp(a, "--edge-dim")) { if (!parse_int(a, val, 0, &o->edge_dim)) return 0; i++; }
-        else if (!strcmp(a, "--out-dim")) { if (!parse_int(a, val, 1, &o->out_dim)) return 0; i++; }
+        else if (!strcmp(a, "--nodes")) { if (!bench_parse_int("memory_scaling", a, val, 2, &o->nodes)) return 0; i++; }
+        else if (!strcmp(a, "--degree")) { if (!bench_parse_int("memory_scaling", a, val, 1, &o->degree)) return 0; i++; }
+        else if (!strcmp(a, "--in-dim")) { if (!bench_parse_int("memory_scaling", a, val, 1, &o->in_dim)) return 0; i++; }
+        else if (!strcmp(a, "--edge-dim")) { if (!bench_parse_int("memory_scaling", a, val, 0, &o->edge_dim)) return 0; i++; }
+        else if (!strcmp(a, "--out-dim")) { if (!bench_parse_int("memory_scaling", a, val, 1, &o->out_dim)) return 0; i++; }
         else if (!strcmp(a, "--data")) { if (!val) { fprintf(stderr, "memory_scaling: --data needs a folder\n"); return 0; } o->data = val; i++; }
-        else if (!strcmp(a, "--hidden")) { if (!parse_int(a, val, 1, &o->hidden)) return 0; i++; }
-        else if (!strcmp(a, "--groups")) { if (!parse_int(a, val, 2, &o->groups)) return 0; i++; }
-        else if (!strcmp(a, "--group-depth")) { if (!parse_int(a, val, 1, &o->group_depth)) return 0; i++; }
-        else if (!strcmp(a, "--steps")) { if (!parse_int(a, val, 1, &v)) return 0; o->steps = (int)v; i++; }
-        else if (!strcmp(a, "--threads")) { if (!parse_int(a, val, 1, &v)) return 0; o->threads = (int)v; i++; }
+        else if (!strcmp(a, "--hidden")) { if (!bench_parse_int("memory_scaling", a, val, 1, &o->hidden)) return 0; i++; }
+        else if (!strcmp(a, "--groups")) { if (!bench_parse_int("memory_scaling", a, val, 2, &o->groups)) return 0; i++; }
+        else if (!strcmp(a, "--group-depth")) { if (!bench_parse_int("memory_scaling", a, val, 1, &o->group_depth)) return 0; i++; }
+        else if (!strcmp(a, "--steps")) { if (!bench_parse_int("memory_scaling", a, val, 1, &v)) return 0; o->steps = (int)v; i++; }
+        else if (!strcmp(a, "--threads")) { if (!bench_parse_int("memory_scaling", a, val, 1, &v)) return 0; o->threads = (int)v; i++; }
         else if (!strcmp(a, "--out")) { if (!val) { fprintf(stderr, "memory_scaling: --out needs a folder\n"); return 0; } o->out_dir = val; i++; }
         else if (!strcmp(a, "--conv")) {
             if (rg_conv_parse(val, &o->conv) != RG_OK) { fprintf(stderr, "memory_scaling: %s\n", rg_last_error()); return 0; }
@@ -268,7 +251,7 @@ static int measure(const options *o, rg_arch arch, int64_t layers, int64_t group
     if (st == RG_OK) st = rg_tensor_init_uniform(ctx, dout, -1e-3, 1e-3, 4);
     if (st == RG_OK) st = rg_model_create(ctx, &c, &m);
     for (s = 0; st == RG_OK && s <= o->steps; s++) {
-        if (s == 1) { rg_ctx_synchronize(ctx); t0 = now_ms(); }
+        if (s == 1) { rg_ctx_synchronize(ctx); t0 = (1e3 * bench_now_s()); }
         st = rg_model_forward(m, out, &g, x, RG_MODE_TRAIN, (uint64_t)s);
         if (st == RG_OK) st = rg_model_backward(m, rg_tensor_view(NULL, 0, 0), dout);
         if (st == RG_OK) st = rg_model_adam_step(m, &adam);
@@ -276,7 +259,7 @@ static int measure(const options *o, rg_arch arch, int64_t layers, int64_t group
     }
     if (st == RG_OK) st = rg_ctx_synchronize(ctx);
     if (st == RG_OK) {
-        r->ms = (now_ms() - t0) / o->steps;
+        r->ms = ((1e3 * bench_now_s()) - t0) / o->steps;
         r->peak = rg_mem_peak(ctx);
         r->params = rg_model_num_params(m);
     } else {

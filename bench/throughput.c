@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAX_LIST 16
 #define MAX_OPS 64
 
@@ -68,12 +70,6 @@ typedef struct row {
     double ms, ms_min, ms_max, flops, bytes, peak_alloc, act_alloc, loss;
     long rss_kb;
 } row;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -105,7 +101,7 @@ static op_stat *pending;
 static double pending_t0;
 static void count(const char *name, double flops, double bytes) {
     op_stat *s = stat_of(name);
-    double t = timing ? now_s() : 0;
+    double t = timing ? bench_now_s() : 0;
     if (pending) pending->seconds += t - pending_t0;
     s->flops += flops;
     s->bytes += bytes;
@@ -114,7 +110,7 @@ static void count(const char *name, double flops, double bytes) {
     pending_t0 = t;
 }
 static void count_end(void) {
-    if (pending) pending->seconds += now_s() - pending_t0;
+    if (pending) pending->seconds += bench_now_s() - pending_t0;
     pending = NULL;
 }
 
@@ -341,9 +337,9 @@ static void measure(const options *o, const rg_dataset *ds, rg_arch arch, rg_con
     if (st == RG_OK) st = rg_model_reserve(m, b.n, b.graph.n_edges);
     for (s = 0; st == RG_OK && s < o->warmup; s++) st = train_step(m, ctx, &b, &adam, (uint64_t)s, &r->loss);
     for (s = 0; st == RG_OK && s < n; s++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         st = train_step(m, ctx, &b, &adam, (uint64_t)(o->warmup + s), &r->loss);
-        t[s] = now_s() - t0;
+        t[s] = bench_now_s() - t0;
     }
     /* one more step through the counting table: the cost model (and, with --profile, time per op) */
     real = ctx ? ctx->ops : NULL;
@@ -409,16 +405,16 @@ static void measure_machine(const options *o, double *gflops, double *gbs) {
     memset(s, 1, bytes);
     memset(d, 2, bytes);
     for (rep = 0; rep < 4; rep++) {
-        double t0 = now_s(), dt;
+        double t0 = bench_now_s(), dt;
         ctx->ops->gemm(ctx, 0, 0, n, n, n, 1, a, n, a + n * n, n, 0, a + 2 * n * n, n);
-        dt = now_s() - t0;
+        dt = bench_now_s() - t0;
         if (2.0 * n * n * n / dt / 1e9 > *gflops) *gflops = 2.0 * n * n * n / dt / 1e9;
     }
     for (rep = 0; rep < 4; rep++) {
-        double t0 = now_s(), dt;
+        double t0 = bench_now_s(), dt;
         RG__PARALLEL_FOR(ctx->n_threads)
         for (k = 0; k < parts; k++) memcpy(d + (size_t)k * chunk, s + (size_t)k * chunk, chunk);
-        dt = now_s() - t0;
+        dt = bench_now_s() - t0;
         if (2.0 * (double)bytes / dt / 1e9 > *gbs) *gbs = 2.0 * (double)bytes / dt / 1e9;
     }
     rg_ctx_destroy(ctx);
@@ -475,19 +471,6 @@ static void usage(FILE *f, const char *prog) {
             prog);
 }
 
-static int parse_int(const char *flag, const char *v, int64_t lo, int64_t *out) {
-    char *end;
-    long long x;
-    errno = 0;
-    x = v ? strtoll(v, &end, 10) : 0;
-    if (!v || errno || *end || x < lo) {
-        fprintf(stderr, "throughput: %s needs an integer >= %lld, got '%s'\n", flag, (long long)lo, v ? v : "");
-        return 0;
-    }
-    *out = x;
-    return 1;
-}
-
 /* a comma-separated list, each item through parse (0 on failure) */
 static int parse_list(const char *flag, const char *v, int *n, void *out, int (*parse)(const char *, void *, int)) {
     char buf[256], *tok, *save = NULL;
@@ -500,7 +483,7 @@ static int parse_list(const char *flag, const char *v, int *n, void *out, int (*
     }
     return *n > 0;
 }
-static int item_layer(const char *s, void *out, int i) { return parse_int("--layers", s, 1, (int64_t *)out + i); }
+static int item_layer(const char *s, void *out, int i) { return bench_parse_int("throughput", "--layers", s, 1, (int64_t *)out + i); }
 static int item_arch(const char *s, void *out, int i) {
     return rg_arch_parse(s, (rg_arch *)out + i) == RG_OK && ((rg_arch *)out)[i] != RG_ARCH_DEQ;
 }
@@ -525,15 +508,15 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--layers")) { if (!parse_list(a, val, &o->n_layers, o->layers, item_layer)) return 0; }
         else if (!strcmp(a, "--archs")) { if (!parse_list(a, val, &o->n_archs, o->archs, item_arch)) return 0; }
         else if (!strcmp(a, "--convs")) { if (!parse_list(a, val, &o->n_convs, o->convs, item_conv)) return 0; }
-        else if (!strcmp(a, "--nodes")) { if (!parse_int(a, val, 2, &o->nodes)) return 0; }
-        else if (!strcmp(a, "--degree")) { if (!parse_int(a, val, 2, &o->degree)) return 0; }
-        else if (!strcmp(a, "--features")) { if (!parse_int(a, val, 1, &o->in_dim)) return 0; }
-        else if (!strcmp(a, "--classes")) { if (!parse_int(a, val, 2, &o->classes)) return 0; }
-        else if (!strcmp(a, "--hidden")) { if (!parse_int(a, val, 1, &o->hidden)) return 0; }
-        else if (!strcmp(a, "--groups")) { if (!parse_int(a, val, 2, &o->groups)) return 0; }
-        else if (!strcmp(a, "--threads")) { if (!parse_int(a, val, 1, &v)) return 0; o->threads = (int)v; }
-        else if (!strcmp(a, "--steps")) { if (!parse_int(a, val, 1, &v) || v > 64) return 0; o->steps = (int)v; }
-        else if (!strcmp(a, "--warmup")) { if (!parse_int(a, val, 0, &v)) return 0; o->warmup = (int)v; }
+        else if (!strcmp(a, "--nodes")) { if (!bench_parse_int("throughput", a, val, 2, &o->nodes)) return 0; }
+        else if (!strcmp(a, "--degree")) { if (!bench_parse_int("throughput", a, val, 2, &o->degree)) return 0; }
+        else if (!strcmp(a, "--features")) { if (!bench_parse_int("throughput", a, val, 1, &o->in_dim)) return 0; }
+        else if (!strcmp(a, "--classes")) { if (!bench_parse_int("throughput", a, val, 2, &o->classes)) return 0; }
+        else if (!strcmp(a, "--hidden")) { if (!bench_parse_int("throughput", a, val, 1, &o->hidden)) return 0; }
+        else if (!strcmp(a, "--groups")) { if (!bench_parse_int("throughput", a, val, 2, &o->groups)) return 0; }
+        else if (!strcmp(a, "--threads")) { if (!bench_parse_int("throughput", a, val, 1, &v)) return 0; o->threads = (int)v; }
+        else if (!strcmp(a, "--steps")) { if (!bench_parse_int("throughput", a, val, 1, &v) || v > 64) return 0; o->steps = (int)v; }
+        else if (!strcmp(a, "--warmup")) { if (!bench_parse_int("throughput", a, val, 0, &v)) return 0; o->warmup = (int)v; }
         else if (!strcmp(a, "--data")) { if (!val) return 0; o->data = val; }
         else if (!strcmp(a, "--csv")) { if (!val) return 0; o->csv = val; }
         else {
