@@ -564,14 +564,20 @@ RGDEF rg_status rg_clip_grad_norm(rg_ctx *ctx, rg_tensor grads, double max_norm,
 #include <omp.h>
 #define RG__OMP 1
 #define RG__PRAGMA(x) _Pragma(#x)
-/* static schedule: equal work per index; dynamic: graph rows of skewed degree */
+/* static schedule: equal work per index; dynamic: graph rows of skewed degree; units: a
+   few large work units handed out one at a time, so a thread that another process slows
+   down leaves its share to the others (RG__THREAD_ID picks its private buffers) */
 #define RG__PARALLEL_FOR(nt) RG__PRAGMA(omp parallel for num_threads(nt) schedule(static))
 #define RG__PARALLEL_FOR_DYNAMIC(nt) RG__PRAGMA(omp parallel for num_threads(nt) schedule(dynamic, 64))
+#define RG__PARALLEL_FOR_UNITS(nt) RG__PRAGMA(omp parallel for num_threads(nt) schedule(dynamic, 1))
+#define RG__THREAD_ID() omp_get_thread_num()
 #else
 #define RG__OMP 0
 /* still evaluates nt, so ctx counts as used in single-threaded builds */
 #define RG__PARALLEL_FOR(nt) (void)(nt);
 #define RG__PARALLEL_FOR_DYNAMIC(nt) (void)(nt);
+#define RG__PARALLEL_FOR_UNITS(nt) (void)(nt);
+#define RG__THREAD_ID() 0
 #endif
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
@@ -1219,6 +1225,7 @@ static void rg__gemm_naive(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, in
 #define RG__GEMM_KC 256
 #define RG__GEMM_NC 1024
 #define RG__GEMM_TA_INPLACE 8
+#define RG__GEMM_UNITS 4                      /* work units per thread (rg__gemm_tiles) */
 #define RG__GEMM_KSPLIT (16 * RG__GEMM_KC) /* K chunk of a split reduction (rg__gemm_ksplit) */
 #define RG__GEMM_KSPLIT_MN 65536             /* ... into a C of at most this many entries */
 #define RG__GEMM_MR_MAX 8
@@ -1502,20 +1509,22 @@ static int64_t rg__gemm_parts(const rg_ctx *ctx, int64_t units, double work) {
     return n;
 }
 
-/* Threads split the side of C with more tiles, in whole tiles. */
+/* The side of C with more tiles is cut into units of whole tiles, RG__GEMM_UNITS per thread,
+   that the threads take in turn. */
 static void rg__gemm_tiles(rg_ctx *ctx, const rg__gemm_kernel *kern, const rg__gemm_args *g, int64_t M, int64_t N) {
     int64_t mr = kern->mr, nr = kern->nr, m_tiles = (M + mr - 1) / mr, n_tiles = (N + nr - 1) / nr;
     int split_m = m_tiles >= n_tiles;
     int64_t tiles = split_m ? m_tiles : n_tiles;
-    int64_t n_parts = rg__gemm_parts(ctx, tiles, (double)M * (double)N * (double)g->K), a_len, slot, part;
+    int64_t n_parts = rg__gemm_parts(ctx, tiles, (double)M * (double)N * (double)g->K), a_len, slot, unit;
+    int64_t n_units = n_parts == 1 ? 1 : tiles < RG__GEMM_UNITS * n_parts ? tiles : RG__GEMM_UNITS * n_parts;
     rg_real *scratch;
-    slot = rg__gemm_slot(kern, g->K, split_m ? N : (tiles + n_parts - 1) / n_parts * nr, &a_len);
+    slot = rg__gemm_slot(kern, g->K, split_m ? N : (tiles + n_units - 1) / n_units * nr, &a_len);
     scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts));
     if (!scratch) return;
-    RG__PARALLEL_FOR((int)n_parts)
-    for (part = 0; part < n_parts; part++) {
-        int64_t t0 = part * tiles / n_parts, t1 = (part + 1) * tiles / n_parts;
-        rg_real *buf = scratch + part * slot;
+    RG__PARALLEL_FOR_UNITS((int)n_parts)
+    for (unit = 0; unit < n_units; unit++) {
+        int64_t t0 = unit * tiles / n_units, t1 = (unit + 1) * tiles / n_units;
+        rg_real *buf = scratch + RG__THREAD_ID() * slot;
         if (split_m)
             kern->region(g, buf + a_len, buf, t0 * mr, t1 * mr < M ? t1 * mr : M, 0, N);
         else
@@ -1524,34 +1533,31 @@ static void rg__gemm_tiles(rg_ctx *ctx, const rg__gemm_kernel *kern, const rg__g
 }
 
 /* Long reductions into a small C, as the weight gradient dW = x^T dy over every node: K is
-   cut into fixed chunks of RG__GEMM_KSPLIT whose products P_c (M, N) the threads form
-   independently, each reading only its chunks of A and B; then C = alpha sum_c P_c + beta C
-   sums them in chunk order, in double. The chunks depend on the shape alone. */
+   cut into fixed chunks of RG__GEMM_KSPLIT whose products P_c (M, N) the threads take in
+   turn, each reading only its chunks of A and B; then C = alpha sum_c P_c + beta C sums them
+   in chunk order, in double. The chunks depend on the shape alone. */
 static void rg__gemm_ksplit(rg_ctx *ctx, const rg__gemm_kernel *kern, const rg__gemm_args *g, int64_t M,
                             int64_t N) {
-    int64_t n_chunks = (g->K + RG__GEMM_KSPLIT - 1) / RG__GEMM_KSPLIT, a_len, slot, part, i;
+    int64_t n_chunks = (g->K + RG__GEMM_KSPLIT - 1) / RG__GEMM_KSPLIT, a_len, slot, c, i;
     int64_t n_parts = rg__gemm_parts(ctx, n_chunks, (double)M * (double)N * (double)g->K);
     rg_real *scratch, *partial;
     slot = rg__gemm_slot(kern, RG__GEMM_KSPLIT, N, &a_len);
     scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts + n_chunks * M * N));
     if (!scratch) return;
     partial = scratch + slot * n_parts;
-    RG__PARALLEL_FOR((int)n_parts)
-    for (part = 0; part < n_parts; part++) {
-        rg_real *buf = scratch + part * slot;
-        int64_t c;
-        for (c = part * n_chunks / n_parts; c < (part + 1) * n_chunks / n_parts; c++) {
-            int64_t k0 = c * RG__GEMM_KSPLIT;
-            rg__gemm_args h = *g;
-            h.K = g->K - k0 < RG__GEMM_KSPLIT ? g->K - k0 : RG__GEMM_KSPLIT;
-            h.A = g->ta ? g->A + k0 * g->lda : g->A + k0;
-            h.B = g->tb ? g->B + k0 : g->B + k0 * g->ldb;
-            h.C = partial + c * M * N;
-            h.ldc = N;
-            h.alpha = 1;
-            h.beta = 0;
-            kern->region(&h, buf + a_len, buf, 0, M, 0, N);
-        }
+    RG__PARALLEL_FOR_UNITS((int)n_parts)
+    for (c = 0; c < n_chunks; c++) {
+        rg_real *buf = scratch + RG__THREAD_ID() * slot;
+        int64_t k0 = c * RG__GEMM_KSPLIT;
+        rg__gemm_args h = *g;
+        h.K = g->K - k0 < RG__GEMM_KSPLIT ? g->K - k0 : RG__GEMM_KSPLIT;
+        h.A = g->ta ? g->A + k0 * g->lda : g->A + k0;
+        h.B = g->tb ? g->B + k0 : g->B + k0 * g->ldb;
+        h.C = partial + c * M * N;
+        h.ldc = N;
+        h.alpha = 1;
+        h.beta = 0;
+        kern->region(&h, buf + a_len, buf, 0, M, 0, N);
     }
     RG__PARALLEL_FOR(ctx->n_threads)
     for (i = 0; i < M; i++) {
