@@ -45,6 +45,8 @@
                          read when a CPU context is created (default: the fastest this CPU
                          runs). For tests and benchmarks; kernels with and without fused
                          multiply-add may differ in the last bits.
+      OMP_WAIT_POLICY    OpenMP's own; passive helps where virtual CPUs share physical cores
+                         (idle threads that spin take the time of working ones).
 
    CONTENTS (each section opens with a banner comment)
       configuration - status and errors - context, allocator, memory accounting - tensors -
