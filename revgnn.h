@@ -1227,9 +1227,9 @@ static void rg__gemm_naive(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, in
 #define RG__GEMM_KC 256
 #define RG__GEMM_NC 1024
 #define RG__GEMM_TA_INPLACE 8
-#define RG__GEMM_UNITS 4                      /* work units per thread (rg__gemm_tiles) */
+#define RG__GEMM_UNITS 4                   /* work units per thread (rg__gemm_tiles) */
 #define RG__GEMM_KSPLIT (16 * RG__GEMM_KC) /* K chunk of a split reduction (rg__gemm_ksplit) */
-#define RG__GEMM_KSPLIT_MN 65536             /* ... into a C of at most this many entries */
+#define RG__GEMM_KSPLIT_MN 65536           /* ... into a C of at most this many entries */
 #define RG__GEMM_MR_MAX 8
 #define RG__GEMM_NR_MAX (128 / (int)sizeof(rg_real)) /* two 512-bit vectors */
 
