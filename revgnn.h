@@ -45,6 +45,8 @@
                          read when a CPU context is created (default: the fastest this CPU
                          runs). For tests and benchmarks; kernels with and without fused
                          multiply-add may differ in the last bits.
+      OMP_WAIT_POLICY    OpenMP's own; passive helps where virtual CPUs share physical cores
+                         (idle threads that spin take the time of working ones).
 
    CONTENTS (each section opens with a banner comment; declarations, then implementation)
       configuration - status and errors - context, allocator, memory accounting - tensors -
@@ -990,14 +992,20 @@ RGDEF rg_status rg_evaluate(const rg_dataset *ds, const rg_real *scores, double 
 #include <omp.h>
 #define RG__OMP 1
 #define RG__PRAGMA(x) _Pragma(#x)
-/* static schedule: equal work per index; dynamic: graph rows of skewed degree */
+/* static schedule: equal work per index; dynamic: graph rows of skewed degree; units: a
+   few large work units handed out one at a time, so a thread that another process slows
+   down leaves its share to the others (RG__THREAD_ID picks its private buffers) */
 #define RG__PARALLEL_FOR(nt) RG__PRAGMA(omp parallel for num_threads(nt) schedule(static))
 #define RG__PARALLEL_FOR_DYNAMIC(nt) RG__PRAGMA(omp parallel for num_threads(nt) schedule(dynamic, 64))
+#define RG__PARALLEL_FOR_UNITS(nt) RG__PRAGMA(omp parallel for num_threads(nt) schedule(dynamic, 1))
+#define RG__THREAD_ID() omp_get_thread_num()
 #else
 #define RG__OMP 0
 /* still evaluates nt, so ctx counts as used in single-threaded builds */
 #define RG__PARALLEL_FOR(nt) (void)(nt);
 #define RG__PARALLEL_FOR_DYNAMIC(nt) (void)(nt);
+#define RG__PARALLEL_FOR_UNITS(nt) (void)(nt);
+#define RG__THREAD_ID() 0
 #endif
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
@@ -1665,12 +1673,16 @@ static void rg__gemm_naive(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, in
    count. For each K block in order (fixed boundaries 0, KC, 2 KC ...) the kernel forms one
    sequential sum over k (zero-padded lanes never mix into real entries), then C = alpha acc
    + beta C for the first block and C += alpha acc after it. Threads own disjoint ranges of
-   whole micro-tiles. Only the kernel's use of fused multiply-adds can change the last bits:
-   between CPUs, never between thread counts. */
+   whole micro-tiles; long reductions into a small C first cut K into chunks fixed by the
+   shape (rg__gemm_ksplit). Only the kernel's use of fused multiply-adds can change the last
+   bits: between CPUs, never between thread counts. */
 #ifndef REVGNN_CBLAS
 #define RG__GEMM_KC 256
 #define RG__GEMM_NC 1024
 #define RG__GEMM_TA_INPLACE 8
+#define RG__GEMM_UNITS 4                   /* work units per thread (rg__gemm_tiles) */
+#define RG__GEMM_KSPLIT (16 * RG__GEMM_KC) /* K chunk of a split reduction (rg__gemm_ksplit) */
+#define RG__GEMM_KSPLIT_MN 65536           /* ... into a C of at most this many entries */
 #define RG__GEMM_MR_MAX 8
 #define RG__GEMM_NR_MAX (128 / (int)sizeof(rg_real)) /* two 512-bit vectors */
 
@@ -1684,8 +1696,7 @@ typedef struct rg__gemm_args {
     int64_t lda, ldb, ldc;
 } rg__gemm_args;
 
-/* C[i0:i1, j0:j1] by one thread, with its buffers bp (min(K, KC), the region's width rounded
-   up to nr and at most NC) and ap (min(K, KC), mr). */
+/* C[i0:i1, j0:j1] by one thread, with its buffers bp and ap (see rg__gemm_slot). */
 typedef void (*rg__gemm_region_fn)(const rg__gemm_args *g, rg_real *bp, rg_real *ap, int64_t i0, int64_t i1,
                                    int64_t j0, int64_t j1);
 typedef struct rg__gemm_kernel {
@@ -1935,6 +1946,86 @@ static rg_status rg__gemm_pick(const rg__gemm_kernel **out) {
                   RG__GEMM_X86 ? ", avx2, avx512" : "");
     return RG_OK;
 }
+/* Reals of one thread's packing buffers for a K range and a region width: ap (kc, mr) at
+   the start, bp (kc, width rounded up to nr, at most NC) from *a_len on; both whole 64-byte
+   lines (for floats) so every slot stays aligned. */
+static int64_t rg__gemm_slot(const rg__gemm_kernel *kern, int64_t K, int64_t width, int64_t *a_len) {
+    int64_t kc = K < RG__GEMM_KC ? K : RG__GEMM_KC, nr = kern->nr;
+    int64_t nc = ((width < RG__GEMM_NC ? width : RG__GEMM_NC) + nr - 1) / nr * nr;
+    *a_len = (kc * kern->mr + 15) / 16 * 16;
+    return *a_len + (kc * nc + 15) / 16 * 16;
+}
+
+/* Threads for units of work totalling work multiply-adds: one per unit at most, and at
+   least 2^20 multiply-adds each. */
+static int64_t rg__gemm_parts(const rg_ctx *ctx, int64_t units, double work) {
+    int64_t n = ctx->n_threads < units ? ctx->n_threads : units;
+    while (n > 1 && work / (double)n < 1048576.0) n--;
+    return n;
+}
+
+/* The side of C with more tiles is cut into units of whole tiles, RG__GEMM_UNITS per thread,
+   that the threads take in turn. */
+static void rg__gemm_tiles(rg_ctx *ctx, const rg__gemm_kernel *kern, const rg__gemm_args *g, int64_t M, int64_t N) {
+    int64_t mr = kern->mr, nr = kern->nr, m_tiles = (M + mr - 1) / mr, n_tiles = (N + nr - 1) / nr;
+    int split_m = m_tiles >= n_tiles;
+    int64_t tiles = split_m ? m_tiles : n_tiles;
+    int64_t n_parts = rg__gemm_parts(ctx, tiles, (double)M * (double)N * (double)g->K), a_len, slot, unit;
+    int64_t n_units = n_parts == 1 ? 1 : tiles < RG__GEMM_UNITS * n_parts ? tiles : RG__GEMM_UNITS * n_parts;
+    rg_real *scratch;
+    slot = rg__gemm_slot(kern, g->K, split_m ? N : (tiles + n_units - 1) / n_units * nr, &a_len);
+    scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts));
+    if (!scratch) return;
+    RG__PARALLEL_FOR_UNITS((int)n_parts)
+    for (unit = 0; unit < n_units; unit++) {
+        int64_t t0 = unit * tiles / n_units, t1 = (unit + 1) * tiles / n_units;
+        rg_real *buf = scratch + RG__THREAD_ID() * slot;
+        if (split_m)
+            kern->region(g, buf + a_len, buf, t0 * mr, t1 * mr < M ? t1 * mr : M, 0, N);
+        else
+            kern->region(g, buf + a_len, buf, 0, M, t0 * nr, t1 * nr < N ? t1 * nr : N);
+    }
+}
+
+/* Long reductions into a small C, as the weight gradient dW = x^T dy over every node: K is
+   cut into fixed chunks of RG__GEMM_KSPLIT whose products P_c (M, N) the threads take in
+   turn, each reading only its chunks of A and B; then C = alpha sum_c P_c + beta C sums them
+   in chunk order, in double. The chunks depend on the shape alone. */
+static void rg__gemm_ksplit(rg_ctx *ctx, const rg__gemm_kernel *kern, const rg__gemm_args *g, int64_t M,
+                            int64_t N) {
+    int64_t n_chunks = (g->K + RG__GEMM_KSPLIT - 1) / RG__GEMM_KSPLIT, a_len, slot, c, i;
+    int64_t n_parts = rg__gemm_parts(ctx, n_chunks, (double)M * (double)N * (double)g->K);
+    rg_real *scratch, *partial;
+    slot = rg__gemm_slot(kern, RG__GEMM_KSPLIT, N, &a_len);
+    scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts + n_chunks * M * N));
+    if (!scratch) return;
+    partial = scratch + slot * n_parts;
+    RG__PARALLEL_FOR_UNITS((int)n_parts)
+    for (c = 0; c < n_chunks; c++) {
+        rg_real *buf = scratch + RG__THREAD_ID() * slot;
+        int64_t k0 = c * RG__GEMM_KSPLIT;
+        rg__gemm_args h = *g;
+        h.K = g->K - k0 < RG__GEMM_KSPLIT ? g->K - k0 : RG__GEMM_KSPLIT;
+        h.A = g->ta ? g->A + k0 * g->lda : g->A + k0;
+        h.B = g->tb ? g->B + k0 : g->B + k0 * g->ldb;
+        h.C = partial + c * M * N;
+        h.ldc = N;
+        h.alpha = 1;
+        h.beta = 0;
+        kern->region(&h, buf + a_len, buf, 0, M, 0, N);
+    }
+    RG__PARALLEL_FOR(ctx->n_threads)
+    for (i = 0; i < M; i++) {
+        int64_t j, c;
+        for (j = 0; j < N; j++) {
+            rg_real *cij = g->C + i * g->ldc + j;
+            double acc = 0;
+            for (c = 0; c < n_chunks; c++) acc += partial[c * M * N + i * N + j];
+            *cij = (rg_real)(g->beta == 0 ? g->alpha * acc : g->alpha * acc + g->beta * *cij);
+        }
+    }
+}
+
 #endif /* !REVGNN_CBLAS */
 
 static void rg__cpu_gemm(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, int64_t K, rg_real alpha,
@@ -1966,37 +2057,12 @@ static void rg__cpu_gemm(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, int6
     {
         const rg__gemm_kernel *kern = ((rg__cpu_state *)ctx->backend)->gemm;
         rg__gemm_args g;
-        int64_t mr, nr, m_tiles, n_tiles, tiles, n_parts, width, kc, nc, slot, part;
-        double work = (double)M * (double)N * (double)K;
-        int split_m;
-        rg_real *scratch;
         g.ta = ta; g.tb = tb; g.K = K; g.alpha = alpha; g.beta = beta;
         g.A = A; g.B = B; g.C = C; g.lda = lda; g.ldb = ldb; g.ldc = ldc;
-        mr = kern->mr;
-        nr = kern->nr;
-        /* threads split the side with more tiles, in whole tiles, each thread getting at
-           least 2^20 multiply-adds */
-        m_tiles = (M + mr - 1) / mr;
-        n_tiles = (N + nr - 1) / nr;
-        split_m = m_tiles >= n_tiles;
-        tiles = split_m ? m_tiles : n_tiles;
-        n_parts = ctx->n_threads < tiles ? ctx->n_threads : tiles;
-        while (n_parts > 1 && work / (double)n_parts < 1048576.0) n_parts--;
-        width = split_m ? N : (tiles + n_parts - 1) / n_parts * nr;
-        kc = K < RG__GEMM_KC ? K : RG__GEMM_KC;
-        nc = ((width < RG__GEMM_NC ? width : RG__GEMM_NC) + nr - 1) / nr * nr;
-        slot = (kc * (nc + mr) + 15) / 16 * 16; /* whole 64-byte lines for floats, so slots stay aligned */
-        scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts));
-        if (!scratch) return;
-        RG__PARALLEL_FOR((int)n_parts)
-        for (part = 0; part < n_parts; part++) {
-            int64_t t0 = part * tiles / n_parts, t1 = (part + 1) * tiles / n_parts;
-            rg_real *bp = scratch + part * slot, *ap = bp + kc * nc;
-            if (split_m)
-                kern->region(&g, bp, ap, t0 * mr, t1 * mr < M ? t1 * mr : M, 0, N);
-            else
-                kern->region(&g, bp, ap, 0, M, t0 * nr, t1 * nr < N ? t1 * nr : N);
-        }
+        if (K >= 4 * RG__GEMM_KSPLIT && M * N <= RG__GEMM_KSPLIT_MN)
+            rg__gemm_ksplit(ctx, kern, &g, M, N);
+        else
+            rg__gemm_tiles(ctx, kern, &g, M, N);
     }
 #endif
 }

@@ -151,6 +151,7 @@ int main(int argc, char **argv) {
         {"NT dx=dyW^T", 0, 1},
     };
     const char *csv_path = argc > 1 ? argv[1] : NULL, *coretype = getenv("OPENBLAS_CORETYPE");
+    const char *wait = getenv("OMP_WAIT_POLICY");
     FILE *csv = NULL;
     char model[256], date[64], load[64];
     int cpus, s, f, t, a;
@@ -168,8 +169,8 @@ int main(int argc, char **argv) {
                      "from the medians\n", RUNS, BLOCK);
         load_average(load, sizeof load);
         fprintf(csv, "# machine: %s, %d cores; load average at start %s\n# date: %s\n", model, cpus, load, date);
-        fprintf(csv, "# openblas: %s, core %s (OPENBLAS_CORETYPE=%s)\n# command:", openblas_get_config(),
-                openblas_get_corename(), coretype ? coretype : "");
+        fprintf(csv, "# openblas: %s, core %s (OPENBLAS_CORETYPE=%s); OMP_WAIT_POLICY=%s\n# command:",
+                openblas_get_config(), openblas_get_corename(), coretype ? coretype : "", wait ? wait : "");
         for (a = 0; a < argc; a++) fprintf(csv, " %s", argv[a]);
         fprintf(csv, "\nshape,form,ta,tb,M,N,K,threads,kernel,builtin_ms,builtin_min_ms,builtin_gflops,openblas_ms,"
                      "openblas_min_ms,openblas_gflops,ratio,max_rel_diff\n");

@@ -137,13 +137,13 @@ static const char *const gm_isas[] = {"portable", "avx2", "avx512"};
 
 /* Every combination of odd sizes, transposes, padded leading dimensions and alpha/beta
    (beta = 0 with a NaN C), plus shapes that cross the blocking: N over the column block,
-   K over several K blocks, tall-skinny and long-K products. */
+   K over several K blocks, tall-skinny products and a long-K one that splits K. */
 TEST gemm_matches_oracle(const char *isa) {
     static const int64_t sizes[] = {1, 7, 63, 65, 129};
     static const int64_t ks[] = {1, 7, 65, 300};
     static const int64_t pads[] = {0, 3, 16};
     static const double ab[][2] = {{1, 0}, {-0.5, 1}, {2, -0.75}, {1, 1}, {0.25, 0}};
-    static const int64_t special[][3] = {{9, 1100, 17}, {3000, 70, 33}, {40, 24, 5000}, {129, 65, 600}};
+    static const int64_t special[][3] = {{9, 1100, 17}, {3000, 70, 33}, {41, 23, 17000}, {129, 65, 600}};
     rg_ctx *ctx;
     rg_status st = gm_ctx(&ctx, isa, 2);
     int64_t n_cases = 5 * 5 * 4 * 4 + 4 * 4, c;
@@ -217,8 +217,9 @@ TEST gemm_thread_count_invariant(const char *isa) {
     static const gm_case cases[] = {
         {0, 0, 5000, 64, 64, 64, 64, 64, 1, 0},       /* y = x W */
         {0, 1, 5000, 80, 40, 40, 40, 80, 1, 0},       /* dx = dy W^T */
-        {1, 0, 64, 40, 20000, 64, 40, 40, 1, 1},      /* dW += x^T dy */
+        {1, 0, 64, 40, 20000, 64, 40, 40, 1, 1},      /* dW += x^T dy: K split in chunks */
         {1, 0, 80, 40, 20000, 80, 40, 40, 1, 1},
+        {0, 1, 30, 20, 17000, 17000, 17000, 20, 2, 0.5},
         {0, 0, 130, 129, 300, 301, 129, 131, 0.5, -1},
         {1, 0, 130, 129, 300, 131, 129, 129, 0.5, -1},
         {0, 1, 130, 129, 300, 300, 300, 129, 0.5, -1},
