@@ -3636,12 +3636,14 @@ struct rg_model {
     int64_t ws_nodes, ws_edges;
     int ws_ready;
     rg_tensor state, dstate;   /* (N, D) group-major hidden state and its gradient */
-    rg_tensor nm, dnm;         /* (N, D) node-major: encoder output / head input, its gradient */
+    rg_tensor nm;              /* (N, D) node-major: encoder output, head input, their gradients */
+    rg_tensor dnm;             /* (N, D) DEQ: the head input's gradient (nm holds f(z*)) and scratch */
     rg_tensor tmp;             /* (N, D) DEQ scratch */
     rg_tensor xin;             /* (N, in_dim) the features after input dropout (when it is on) */
     rg_norm_cache head_cache;
     rg_tensor edge_emb, dedge; /* (E, W) */
-    rg_tensor z, f, dz, dact;  /* (N, W) */
+    rg_tensor z, dact;         /* (N, W) */
+    rg_tensor f;               /* (N, W) a unit's output f(z); in backward, after its last read, dz */
     rg__unit_cache *caches;
     int64_t n_caches;
     rg_tensor stored;          /* (S, N * D) stored states */
@@ -3861,7 +3863,7 @@ static void rg__workspace_free(rg_model *m) {
     rg_ctx *ctx = m->ctx;
     int64_t k;
     rg_tensor *dense[] = {&m->state, &m->dstate, &m->nm, &m->dnm, &m->tmp, &m->xin,
-                          &m->edge_emb, &m->dedge, &m->z, &m->f, &m->dz, &m->dact, &m->stored, &m->seg,
+                          &m->edge_emb, &m->dedge, &m->z, &m->f, &m->dact, &m->stored, &m->seg,
                           &m->dc.zp, &m->dc.s1, &m->dc.zpp, &m->dc.act, &m->dc.t, &m->dc.r, &m->dc.dx,
                           &m->bw.fx, &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->bw.us, &m->bw.vts,
                           &m->ubuf};
@@ -3893,7 +3895,6 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
     RG__TRY(rg_tensor_alloc(ctx, &m->state, n, D));
     RG__TRY(rg_tensor_alloc(ctx, &m->dstate, n, D));
     RG__TRY(rg_tensor_alloc(ctx, &m->nm, n, D));
-    RG__TRY(rg_tensor_alloc(ctx, &m->dnm, n, D));
     if (c->input_dropout > 0) RG__TRY(rg_tensor_alloc(ctx, &m->xin, n, c->in_dim));
     RG__TRY(rg_norm_cache_alloc(ctx, &m->head_cache, c->norm, n, D));
     if (m->has_edges) {
@@ -3906,6 +3907,7 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
                            &m->bw.gx, &m->bw.dx, &m->bw.dg, &m->bw.vt, &m->bw.u, &m->bw.best, &m->ubuf};
         for (k = 0; k < (int64_t)(sizeof nd / sizeof nd[0]); k++) RG__TRY(rg_tensor_alloc(ctx, nd[k], n, D));
         RG__TRY(rg_tensor_alloc(ctx, &m->tmp, n, D));
+        RG__TRY(rg_tensor_alloc(ctx, &m->dnm, n, D));
         RG__TRY(rg_tensor_alloc(ctx, &m->bw.us, mem, n * D));
         RG__TRY(rg_tensor_alloc(ctx, &m->bw.vts, mem, n * D));
         RG__TRY(rg__conv_cache_alloc(ctx, &m->dc.c1, &m->spec, n, e));
@@ -3916,7 +3918,6 @@ static rg_status rg__workspace_alloc(rg_model *m, int64_t n, int64_t e) {
     }
     if (rg__is_rev(c->arch) && m->groups > 2) RG__TRY(rg_tensor_alloc(ctx, &m->z, n, W));
     RG__TRY(rg_tensor_alloc(ctx, &m->f, n, W));
-    RG__TRY(rg_tensor_alloc(ctx, &m->dz, n, W));
     RG__TRY(rg_tensor_alloc(ctx, &m->dact, n, W));
     /* stored states and unit caches: what makes memory grow with depth, or not */
     switch (c->arch) {
@@ -4133,7 +4134,7 @@ static rg_status rg__res_forward(rg_model *m, int64_t N, rg_mode mode) {
 /* dstate: dL/d(output) in, dL/d(input) out */
 static rg_status rg__res_backward_layers(rg_model *m, int64_t N, int64_t l0, int64_t l1, rg_tensor inputs, int64_t first) {
     int64_t l, D = m->cfg.hidden;
-    rg_tensor ds = rg_tensor_view(m->dstate.data, N, D), dz = rg_tensor_view(m->dz.data, N, D);
+    rg_tensor ds = rg_tensor_view(m->dstate.data, N, D), dz = rg_tensor_view(m->f.data, N, D);
     for (l = l1 - 1; l >= l0; l--) {
         int64_t k = rg__unit_index(m, l, 0);
         RG__TRY(rg__unit_backward(m, dz, ds, rg__slice(inputs, l - first, N, D), &m->caches[l - first], &m->p.units[k],
@@ -4208,7 +4209,7 @@ static rg_status rg__rev_forward(rg_model *m, int64_t N, rg_mode mode) {
 static rg_status rg__rev_backward(rg_model *m, int64_t N) {
     int64_t l, i, j, C = m->groups, W = m->width, D = m->cfg.hidden;
     rg_tensor f = rg_tensor_view(m->f.data, N, W);
-    rg_tensor dz = rg_tensor_view(m->dz.data, N, W);
+    rg_tensor dz = f; /* f is dead once X_i is rebuilt, before the unit's backward writes dz */
     rg_tensor state = rg_tensor_view(m->state.data, N, D), dstate = rg_tensor_view(m->dstate.data, N, D);
     for (l = m->cfg.layers - 1; l >= 0; l--) {
         for (i = C - 1; i >= 0; i--) {
@@ -4476,14 +4477,22 @@ RGDEF rg_status rg_model_backward(rg_model *m, rg_tensor dx, rg_tensor dout) {
     E = m->graph->n_edges;
     D = m->cfg.hidden;
     RG__CHECK_SHAPE("rg_model_backward", "dout", dout, N, m->cfg.out_dim);
-    h = rg_tensor_view(m->nm.data, N, D);
     ha = rg__head_act(m, N);
-    dh = rg_tensor_view(m->dnm.data, N, D);
+    if (m->cfg.arch == RG_ARCH_DEQ) {
+        h = rg_tensor_view(m->nm.data, N, D);
+        dh = rg_tensor_view(m->dnm.data, N, D);
+    } else {
+        /* h is the blocks' output, which the state still holds: dh takes nm, and h is rebuilt
+           node-major in dstate once the head's activation there is dead */
+        h = rg_tensor_view(m->dstate.data, N, D);
+        dh = rg_tensor_view(m->nm.data, N, D);
+    }
     dn = dh; /* the norm's backward runs in place */
     if (m->has_edges) RG__TRY(rg_tensor_fill(ctx, m->dedge, 0));
     RG__TRY(rg_linear_backward(ctx, dh, &m->g.head, dout, ha, &m->p.head));
     RG__TRY(rg_dropout_backward(ctx, dh, dh, m->cfg.dropout, m->seed, RG__STREAM_HEAD));
     RG__TRY(rg_relu_backward(ctx, dh, dh, ha)); /* ha's sign, as in rg__unit_backward */
+    if (m->cfg.arch != RG_ARCH_DEQ) ctx->ops->regroup(ctx, h.data, m->state.data, m->groups, N, m->width, 0);
     RG__TRY(rg_norm_backward(ctx, dn, &m->g.head_norm, dh, h, &m->head_cache, &m->p.head_norm, RG_MODE_TRAIN));
     if (m->cfg.arch == RG_ARCH_DEQ) {
         RG__TRY(rg_tensor_copy(ctx, rg_tensor_view(m->dstate.data, N, D), dn));

@@ -19,7 +19,10 @@
 
    Memory: "alloc" is the context allocator's peak (parameters, gradients, Adam moments, the
    device graph, features, outputs and every activation: what torch.cuda.max_memory_allocated
-   would count), "act" its activation part (rg_model_memory_plan), "RSS" the process's peak
+   would count), "train" that peak less the graph, features, labels and parameter values (the
+   issue's training memory: PyG's peak RSS less its RSS after building graph and model; our
+   gradients, Adam moments and outputs count as training's), "act" its activation part
+   (rg_model_memory_plan), "RSS" the process's peak
    resident set (getrusage; each configuration runs in a child process, so it is its own).
    Output: a table on stdout and bench/results/throughput.csv (--csv PATH) with the machine,
    date and command line. --profile prints time per op for each configuration.
@@ -67,7 +70,7 @@ typedef struct row {
     rg_arch arch;
     rg_conv_kind conv;
     int64_t layers, params;
-    double ms, ms_min, ms_max, flops, bytes, peak_alloc, act_alloc, loss;
+    double ms, ms_min, ms_max, flops, bytes, peak_alloc, act_alloc, train_alloc, loss;
     long rss_kb;
 } row;
 
@@ -325,6 +328,7 @@ static void measure(const options *o, const rg_dataset *ds, rg_arch arch, rg_con
     const rg_backend *real;
     double t[64];
     int s, n = o->steps < 64 ? o->steps : 64;
+    size_t data_bytes = 0;
     rg_status st;
     memset(r, 0, sizeof *r);
     memset(&b, 0, sizeof b);
@@ -333,6 +337,9 @@ static void measure(const options *o, const rg_dataset *ds, rg_arch arch, rg_con
     r->layers = layers;
     st = rg_ctx_create_cpu(&ctx, o->threads, 1);
     if (st == RG_OK) st = rg_batch_make(ctx, ds, NULL, 0, &b);
+    /* what training adds to the graph, the features and the labels (PyG's measure: peak RSS
+       minus RSS after building graph and model); outputs count as training's */
+    if (st == RG_OK) data_bytes = rg_mem_current(ctx) - 2 * (size_t)rg_tensor_numel(b.out) * sizeof(rg_real);
     if (st == RG_OK) st = rg_model_create(ctx, &c, &m);
     if (st == RG_OK) st = rg_model_reserve(m, b.n, b.graph.n_edges);
     for (s = 0; st == RG_OK && s < o->warmup; s++) st = train_step(m, ctx, &b, &adam, (uint64_t)s, &r->loss);
@@ -364,6 +371,8 @@ static void measure(const options *o, const rg_dataset *ds, rg_arch arch, rg_con
             r->bytes += stats[i].bytes;
         }
         r->peak_alloc = (double)rg_mem_peak(ctx);
+        /* the parameter values are the model's; gradients and Adam moments are training's */
+        r->train_alloc = r->peak_alloc - (double)data_bytes - (double)rg_model_num_params(m) * sizeof(rg_real);
         if (rg_model_memory_plan(&c, b.n, b.graph.n_edges, &plan) == RG_OK) r->act_alloc = (double)plan.activations;
         r->params = rg_model_num_params(m);
         r->ok = 1;
@@ -571,8 +580,9 @@ int main(int argc, char **argv) {
            o.data ? o.data : "SBM", (long long)ds.n_nodes, (long long)ds.graph.n_edges, (long long)ds.x_dim,
            (long long)ds.n_tasks, (long long)o.hidden, (long long)o.groups, o.steps, o.warmup);
     printf("machine: GEMM 1024^3 %.1f GFLOP/s, copy %.1f GB/s\n\n", machine[0], machine[1]);
-    printf("%-9s %-5s %5s | %9s %9s | %8s %8s | %7s %6s | %8s %6s | %9s %7s %9s\n", "arch", "conv", "L", "ms/step",
-           "min-max%", "GFLOP", "GB", "GFLOP/s", "GB/s", "floor ms", "x floor", "alloc MB", "act MB", "RSS MB");
+    printf("%-9s %-5s %5s | %9s %9s | %8s %8s | %7s %6s | %8s %6s | %9s %9s %7s %9s\n", "arch", "conv", "L", "ms/step",
+           "min-max%", "GFLOP", "GB", "GFLOP/s", "GB/s", "floor ms", "x floor", "alloc MB", "train MB", "act MB",
+           "RSS MB");
     for (c = 0; c < o.n_convs; c++)
         for (l = 0; l < o.n_layers; l++)
             for (a = 0; a < o.n_archs; a++) {
@@ -587,11 +597,11 @@ int main(int argc, char **argv) {
                 n++;
                 floor_s = r->flops / (machine[0] * 1e9) > r->bytes / (machine[1] * 1e9) ? r->flops / (machine[0] * 1e9)
                                                                                          : r->bytes / (machine[1] * 1e9);
-                printf("%-9s %-5s %5lld | %9.1f %9.1f | %8.2f %8.2f | %7.1f %6.1f | %8.1f %6.2f | %9.1f %7.1f %9.1f\n",
+                printf("%-9s %-5s %5lld | %9.1f %9.1f | %8.2f %8.2f | %7.1f %6.1f | %8.1f %6.2f | %9.1f %9.1f %7.1f %9.1f\n",
                        rg_arch_name(r->arch), rg_conv_name(r->conv), (long long)r->layers, r->ms,
                        100 * (r->ms_max - r->ms_min) / r->ms, r->flops / 1e9, r->bytes / 1e9,
                        r->flops / r->ms / 1e6, r->bytes / r->ms / 1e6, 1e3 * floor_s, r->ms / (1e3 * floor_s),
-                       r->peak_alloc / 1e6, r->act_alloc / 1e6, r->rss_kb / 1e3);
+                       r->peak_alloc / 1e6, r->train_alloc / 1e6, r->act_alloc / 1e6, r->rss_kb / 1e3);
                 fflush(stdout);
             }
     if (strcmp(o.csv, "-")) f = fopen(o.csv, "w");
@@ -600,17 +610,18 @@ int main(int argc, char **argv) {
         fprintf(f, "# machine: %s, %ld CPUs; date: %s; command: %s\n", cpu, ncpu, date, cmd);
         fprintf(f, "# peak_gflops (GEMM 1024^3): %.2f, bandwidth_gbs (copy): %.2f\n", machine[0], machine[1]);
         fprintf(f, "arch,conv,layers,nodes,edges,hidden,groups,threads,params,ms_per_step,ms_min,ms_max,flops,bytes,"
-                   "gflops_per_s,gb_per_s,floor_ms,ratio_to_floor,peak_alloc_bytes,activation_bytes,peak_rss_kb\n");
+                   "gflops_per_s,gb_per_s,floor_ms,ratio_to_floor,peak_alloc_bytes,train_alloc_bytes,activation_bytes,"
+                   "peak_rss_kb\n");
         for (i = 0; i < n; i++) {
             const row *r = &rows[i];
             double fl = r->flops / (machine[0] * 1e9), by = r->bytes / (machine[1] * 1e9), fs = fl > by ? fl : by;
-            fprintf(f, "%s,%s,%lld,%lld,%lld,%lld,%lld,%d,%lld,%.2f,%.2f,%.2f,%.0f,%.0f,%.2f,%.2f,%.2f,%.2f,%.0f,%.0f,%ld\n",
+            fprintf(f, "%s,%s,%lld,%lld,%lld,%lld,%lld,%d,%lld,%.2f,%.2f,%.2f,%.0f,%.0f,%.2f,%.2f,%.2f,%.2f,%.0f,%.0f,%.0f,%ld\n",
                     rg_arch_name(r->arch), rg_conv_name(r->conv), (long long)r->layers, (long long)ds.n_nodes,
                     (long long)ds.graph.n_edges, (long long)o.hidden,
                     (long long)(r->arch == RG_ARCH_REV || r->arch == RG_ARCH_WT_REV ? o.groups : 1),
                     o.threads ? o.threads : (int)ncpu, (long long)r->params, r->ms, r->ms_min, r->ms_max, r->flops,
                     r->bytes, r->flops / r->ms / 1e6, r->bytes / r->ms / 1e6, 1e3 * fs, r->ms / (1e3 * fs),
-                    r->peak_alloc, r->act_alloc, r->rss_kb);
+                    r->peak_alloc, r->train_alloc, r->act_alloc, r->rss_kb);
         }
         fclose(f);
         printf("\nwrote %s\n", o.csv);
