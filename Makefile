@@ -4,7 +4,8 @@
 #   make NO_OMP=1    build without OpenMP
 #   make test GREATEST_H=/path/to/greatest.h   the same test files against upstream greatest
 #   make bench       every benchmark (bench-gemm: built-in GEMM vs OpenBLAS, needs libopenblas-dev;
-#                    bench-throughput: time per training step and the roofline)
+#                    bench-throughput: time per training step and the roofline);
+#   make bench-load  loading an ogbn-proteins-shaped dataset (writes ~3.6 GB to /tmp once)
 #   make cuda        the examples, benchmarks and CUDA tests with nvcc into build/cuda (no GPU needed)
 
 CC ?= cc
@@ -40,7 +41,7 @@ ifdef GREATEST_H
   HARNESS_FLAGS = -DGREATEST_UPSTREAM_HEADER='"$(abspath $(GREATEST_H))"'
 endif
 
-.PHONY: all test test-asan test-compile bench bench-gemm bench-throughput openblas-check examples run clean cuda
+.PHONY: all test test-asan test-compile bench bench-gemm bench-throughput bench-load openblas-check examples run clean cuda
 all: $(BUILD)/test_double $(BUILD)/test_float
 
 $(BUILD)/test_double: $(TEST_DEPS)
@@ -115,11 +116,18 @@ $(BUILD)/memory_scaling: bench/memory_scaling.c bench/common.h revgnn.h
 $(BUILD)/throughput: bench/throughput.c bench/common.h revgnn.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
+$(BUILD)/load: bench/load.c bench/common.h revgnn.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
 
 # time per training step vs depth, FLOPs, bytes and the roofline (bench/results/throughput.csv)
 bench-throughput: $(BUILD)/throughput
 	@mkdir -p bench/results
 	./$(BUILD)/throughput
+
+# loading an ogbn-proteins-shaped OGB directory (written once to /tmp/revgnn_load_bench, ~3.6 GB)
+bench-load: $(BUILD)/load
+	./$(BUILD)/load
 
 # ---- CUDA: the examples, benchmarks and tests/test_cuda.cu built with nvcc (needs no GPU to
 # build; test_cuda skips without one). sm_80 (A100) and sm_90 (H100/H200) code. ----

@@ -1348,6 +1348,15 @@ static rg_status rg__graph_alloc_host(rg_graph *g, int64_t n_nodes, int64_t n_ed
 
 /* Fills t_rowptr/t_edge (counting sort by source, stable so ids ascend within a source) and
    the degree-derived arrays, from rowptr/src/dst. */
+/* Threads for host-side graph building, which has no context: OpenMP's default. */
+static int rg__host_threads(void) {
+#if RG__OMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 static void rg__graph_finish(rg_graph *g) {
     int64_t i, e, n = g->n_nodes;
     memset(g->t_rowptr, 0, (size_t)(n + 1) * sizeof(int64_t));
@@ -1359,12 +1368,68 @@ static void rg__graph_finish(rg_graph *g) {
         for (i = n; i > 0; i--) g->t_rowptr[i] = g->t_rowptr[i - 1];
         g->t_rowptr[0] = 0;
     }
+    RG__PARALLEL_FOR_DYNAMIC(rg__host_threads())
     for (i = 0; i < n; i++) {
-        int64_t deg = g->rowptr[i + 1] - g->rowptr[i], no_loops = 0;
+        int64_t deg = g->rowptr[i + 1] - g->rowptr[i], no_loops = 0, e;
         for (e = g->rowptr[i]; e < g->rowptr[i + 1]; e++) no_loops += g->src[e] != (int32_t)i;
         g->inv_deg[i] = deg > 0 ? (rg_real)(1.0 / (double)deg) : (rg_real)0;
         g->gcn_dinv[i] = (rg_real)(1.0 / sqrt(1.0 + (double)no_loops));
     }
+}
+
+/* Stable LSD radix sort of (key, val) pairs by the low key_bits of key, in passes of at most
+   12 bits (4096 buckets: every write stream stays in cache, where one counting sort over
+   n_nodes buckets would miss on each write). Each thread takes a contiguous chunk and the
+   buckets are laid out bucket-major, thread-minor, so the result is the same for any
+   thread count. The sorted pairs end in (*key, *val): the pointers are swapped with the
+   scratch arrays' (*key_tmp, *val_tmp) after each pass. */
+static void rg__radix_sort_pairs(uint64_t **key_io, int64_t **val_io, uint64_t **key_tmp_io, int64_t **val_tmp_io,
+                                 int64_t n, int key_bits, int nt, int64_t *counts /* (nt * 4096) */) {
+    uint64_t *key = *key_io, *key_tmp = *key_tmp_io;
+    int64_t *val = *val_io, *val_tmp = *val_tmp_io;
+    int passes = key_bits > 0 ? (key_bits + 11) / 12 : 0, pass;
+    int digit = passes > 0 ? (key_bits + passes - 1) / passes : 0;
+    int64_t buckets = (int64_t)1 << digit, chunk = (n + nt - 1) / (nt > 0 ? nt : 1);
+    for (pass = 0; pass < passes; pass++) {
+        int shift = pass * digit, t;
+        uint64_t mask = (uint64_t)buckets - 1;
+        int64_t b, sum = 0;
+        memset(counts, 0, (size_t)nt * (size_t)buckets * sizeof(int64_t));
+        RG__PARALLEL_FOR(nt)
+        for (t = 0; t < nt; t++) {
+            int64_t k, lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n, *c = counts + t * buckets;
+            for (k = lo; k < hi; k++) c[(key[k] >> shift) & mask]++;
+        }
+        for (b = 0; b < buckets; b++)
+            for (t = 0; t < nt; t++) {
+                int64_t c = counts[t * buckets + b];
+                counts[t * buckets + b] = sum;
+                sum += c;
+            }
+        RG__PARALLEL_FOR(nt)
+        for (t = 0; t < nt; t++) {
+            int64_t k, lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n, *c = counts + t * buckets;
+            for (k = lo; k < hi; k++) {
+                int64_t at = c[(key[k] >> shift) & mask]++;
+                key_tmp[at] = key[k];
+                val_tmp[at] = val[k];
+            }
+        }
+        {
+            uint64_t *kt = key;
+            int64_t *vt = val;
+            key = key_tmp, key_tmp = kt;
+            val = val_tmp, val_tmp = vt;
+        }
+    }
+    *key_io = key, *key_tmp_io = key_tmp;
+    *val_io = val, *val_tmp_io = val_tmp;
+}
+
+static int rg__bits_for(int64_t n) { /* bits to hold 0..n-1 */
+    int b = 0;
+    while (b < 62 && ((int64_t)1 << b) < n) b++;
+    return b;
 }
 
 RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edges,
@@ -1372,8 +1437,11 @@ RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edge
                                   const rg_real *edge_feat, int64_t edge_dim,
                                   const rg_graph_options *options) {
     rg_graph_options opt = options ? *options : rg_graph_options_default();
-    int64_t k, i, m, total, kept, *order = NULL, *cursor = NULL, *scratch = NULL;
+    int64_t k, i, m, total, kept, *val = NULL, *val_tmp = NULL, *counts = NULL, *ends = NULL;
+    uint64_t *key = NULL, *key_tmp = NULL;
     int32_t *has_loop = NULL;
+    int nt = rg__host_threads(), b = rg__bits_for(n_nodes);
+    uint64_t src_mask = ((uint64_t)1 << b) - 1;
     rg_graph g;
     RG__CHECK_ARG(out != NULL, "rg_graph_from_coo: NULL output graph");
     rg__graph_zero(out);
@@ -1395,87 +1463,88 @@ RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edge
     /* candidate edge m < 2E is input edge m % E, reversed when m >= E; self-loops come after */
     total = n_edges * (opt.add_reverse ? 2 : 1);
     has_loop = (int32_t *)REVGNN_MALLOC(NULL, (size_t)n_nodes * sizeof(int32_t));
-    cursor = (int64_t *)REVGNN_MALLOC(NULL, ((size_t)n_nodes + 1) * sizeof(int64_t));
-    scratch = (int64_t *)REVGNN_MALLOC(NULL, (size_t)(total + n_nodes) * sizeof(int64_t) + 1);
-    order = (int64_t *)REVGNN_MALLOC(NULL, (size_t)(total + n_nodes) * sizeof(int64_t) + 1);
-    if (!has_loop || !cursor || !scratch || !order) {
-        REVGNN_FREE(NULL, has_loop); REVGNN_FREE(NULL, cursor); REVGNN_FREE(NULL, scratch); REVGNN_FREE(NULL, order);
+    ends = (int64_t *)REVGNN_MALLOC(NULL, (size_t)n_nodes * sizeof(int64_t));
+    counts = (int64_t *)REVGNN_MALLOC(NULL, (size_t)nt * 4096 * sizeof(int64_t));
+    key = (uint64_t *)REVGNN_MALLOC(NULL, (size_t)(total + n_nodes) * sizeof(uint64_t) + 1);
+    key_tmp = (uint64_t *)REVGNN_MALLOC(NULL, (size_t)(total + n_nodes) * sizeof(uint64_t) + 1);
+    val = (int64_t *)REVGNN_MALLOC(NULL, (size_t)(total + n_nodes) * sizeof(int64_t) + 1);
+    val_tmp = (int64_t *)REVGNN_MALLOC(NULL, (size_t)(total + n_nodes) * sizeof(int64_t) + 1);
+#define RG__FROM_COO_FREE()                                                                            \
+    do {                                                                                               \
+        REVGNN_FREE(NULL, has_loop); REVGNN_FREE(NULL, ends); REVGNN_FREE(NULL, counts);               \
+        REVGNN_FREE(NULL, key); REVGNN_FREE(NULL, key_tmp); REVGNN_FREE(NULL, val);                    \
+        REVGNN_FREE(NULL, val_tmp);                                                                    \
+    } while (0)
+    if (!has_loop || !ends || !counts || !key || !key_tmp || !val || !val_tmp) {
+        RG__FROM_COO_FREE();
         return RG__FAIL(RG_ERR_OOM, "rg_graph_from_coo: out of host memory for %lld edges", (long long)total);
     }
-#define RG__CAND_SRC(m) ((m) < n_edges ? src[m] : dst[(m) - n_edges])
-#define RG__CAND_DST(m) ((m) < n_edges ? dst[m] : src[(m) - n_edges])
-    /* two stable counting sorts, by source (into scratch) then by destination (into order):
-       each node's incoming edges end up ordered by source, then input order, so duplicates
-       are neighbours */
+    /* sort candidates by (destination, source); stable, so equal pairs keep input order and
+       duplicates are neighbours */
     memset(has_loop, 0, (size_t)n_nodes * sizeof(int32_t));
-    memset(cursor, 0, ((size_t)n_nodes + 1) * sizeof(int64_t));
-    for (m = 0; m < total; m++) cursor[RG__CAND_SRC(m) + 1]++;
-    for (i = 0; i < n_nodes; i++) cursor[i + 1] += cursor[i];
-    for (m = 0; m < total; m++) scratch[cursor[RG__CAND_SRC(m)]++] = m;
-    memset(cursor, 0, ((size_t)n_nodes + 1) * sizeof(int64_t));
     for (m = 0; m < total; m++) {
-        cursor[RG__CAND_DST(m) + 1]++;
-        if (RG__CAND_SRC(m) == RG__CAND_DST(m)) has_loop[RG__CAND_DST(m)] = 1;
+        uint64_t s_m = (uint64_t)(m < n_edges ? src[m] : dst[m - n_edges]);
+        uint64_t d_m = (uint64_t)(m < n_edges ? dst[m] : src[m - n_edges]);
+        key[m] = d_m << b | s_m;
+        val[m] = m;
+        if (s_m == d_m) has_loop[d_m] = 1;
     }
-    for (i = 0; i < n_nodes; i++) cursor[i + 1] += cursor[i];
-    for (k = 0; k < total; k++) order[cursor[RG__CAND_DST(scratch[k])]++] = scratch[k];
-    /* cursor[i] is now the end of node i's run in order; copy the runs into scratch, dropping
-       repeats and inserting a missing self-loop (coded -1 - i) where its source i sorts;
-       cursor[i] becomes the new end */
+    rg__radix_sort_pairs(&key, &val, &key_tmp, &val_tmp, total, 2 * b, nt, counts);
+    /* copy each node's run into (key_tmp: source, val_tmp: candidate), dropping repeats and
+       inserting a missing self-loop (candidate -1) where its source i sorts */
     kept = 0;
     {
-        int64_t start = 0;
+        int64_t r = 0;
         for (i = 0; i < n_nodes; i++) {
-            int64_t r, run_first = kept;
+            int64_t run_first = kept;
             int need_loop = opt.add_self_loops && !has_loop[i];
-            for (r = start; r < cursor[i]; r++) {
-                int64_t mm = order[r];
-                if (need_loop && RG__CAND_SRC(mm) > i) {
-                    scratch[kept++] = -1 - i;
+            for (; r < total && (int64_t)(key[r] >> b) == i; r++) {
+                int64_t s_r = (int64_t)(key[r] & src_mask);
+                if (need_loop && s_r > i) {
+                    key_tmp[kept] = (uint64_t)i;
+                    val_tmp[kept++] = -1;
                     need_loop = 0;
                 }
-                /* the loop's source i is below mm's, so a loop is never mm's duplicate */
-                if (opt.drop_duplicates && kept > run_first && scratch[kept - 1] >= 0 &&
-                    RG__CAND_SRC(scratch[kept - 1]) == RG__CAND_SRC(mm))
-                    continue;
-                scratch[kept++] = mm;
+                /* the loop's source i is below s_r, so a loop is never a duplicate */
+                if (opt.drop_duplicates && kept > run_first && key_tmp[kept - 1] == (uint64_t)s_r) continue;
+                key_tmp[kept] = (uint64_t)s_r;
+                val_tmp[kept++] = val[r];
             }
-            if (need_loop) scratch[kept++] = -1 - i;
-            start = cursor[i];
-            cursor[i] = kept;
+            if (need_loop) {
+                key_tmp[kept] = (uint64_t)i;
+                val_tmp[kept++] = -1;
+            }
+            ends[i] = kept;
         }
     }
+    /* the sorted candidates are dead: give their memory back before the graph takes its own */
+    REVGNN_FREE(NULL, key);
+    REVGNN_FREE(NULL, val);
+    key = NULL, val = NULL;
     {
         rg_status st = rg__graph_alloc_host(&g, n_nodes, kept, edge_dim);
         if (st != RG_OK) {
-            REVGNN_FREE(NULL, has_loop); REVGNN_FREE(NULL, cursor); REVGNN_FREE(NULL, scratch); REVGNN_FREE(NULL, order);
+            RG__FROM_COO_FREE();
             return st;
         }
     }
     g.rowptr[0] = 0;
-    for (i = 0; i < n_nodes; i++) g.rowptr[i + 1] = cursor[i];
+    for (i = 0; i < n_nodes; i++) g.rowptr[i + 1] = ends[i];
+    RG__PARALLEL_FOR_DYNAMIC(nt)
     for (i = 0; i < n_nodes; i++) {
         int64_t e;
         for (e = g.rowptr[i]; e < g.rowptr[i + 1]; e++) {
-            int64_t mm = scratch[e];
+            int64_t mm = val_tmp[e], c;
+            rg_real *to = g.edge_feat + e * edge_dim;
+            const rg_real *from = mm < 0 ? NULL : edge_feat + (mm % n_edges) * edge_dim;
             g.dst[e] = (int32_t)i;
-            if (mm < 0) {
-                g.src[e] = (int32_t)i;
-                if (edge_dim) memset(g.edge_feat + e * edge_dim, 0, (size_t)edge_dim * sizeof(rg_real));
-            } else {
-                g.src[e] = RG__CAND_SRC(mm);
-                if (edge_dim)
-                    memcpy(g.edge_feat + e * edge_dim, edge_feat + (mm % n_edges) * edge_dim,
-                           (size_t)edge_dim * sizeof(rg_real));
-            }
+            g.src[e] = (int32_t)key_tmp[e];
+            /* a loop, not memcpy: rows are a few values wide */
+            for (c = 0; c < edge_dim; c++) to[c] = from ? from[c] : 0;
         }
     }
-#undef RG__CAND_SRC
-#undef RG__CAND_DST
-    REVGNN_FREE(NULL, has_loop);
-    REVGNN_FREE(NULL, cursor);
-    REVGNN_FREE(NULL, scratch);
-    REVGNN_FREE(NULL, order);
+    RG__FROM_COO_FREE();
+#undef RG__FROM_COO_FREE
     rg__graph_finish(&g);
     *out = g;
     return RG_OK;

@@ -157,6 +157,72 @@ TEST graph_random_structure(void) {
     PASS();
 }
 
+/* candidate edges of the reference: (destination, source, input position m) */
+typedef struct gr_cand {
+    int32_t d, s;
+    int64_t m;
+} gr_cand;
+
+static int gr_cand_cmp(const void *a, const void *b) {
+    const gr_cand *x = (const gr_cand *)a, *y = (const gr_cand *)b;
+    if (x->d != y->d) return x->d < y->d ? -1 : 1;
+    if (x->s != y->s) return x->s < y->s ? -1 : 1;
+    return x->m < y->m ? -1 : x->m > y->m;
+}
+
+/* Enough nodes that the radix sort takes three passes (2 x 17 key bits), many duplicates and
+   loops: edge by edge, source and features equal a qsort by (destination, source, input
+   position) with the duplicate and self-loop rules applied after it. */
+TEST graph_matches_sorted_reference(void) {
+    enum { N = 70000, E = 150000, F = 3 };
+    int32_t *src = (int32_t *)malloc(E * sizeof(int32_t)), *dst = (int32_t *)malloc(E * sizeof(int32_t));
+    rg_real *feat = (rg_real *)malloc(E * F * sizeof(rg_real));
+    gr_cand *c = (gr_cand *)malloc((2 * E + N) * sizeof(gr_cand));
+    int opt;
+    int64_t k;
+    ASSERT(src && dst && feat && c);
+    for (k = 0; k < E; k++) {
+        /* a few hubs, so rows are long and repeats common */
+        uint64_t r = rg_rng_u64(9, 1, (uint64_t)k);
+        src[k] = (int32_t)(r % 4 == 0 ? r % 50 : r % N);
+        dst[k] = k % 11 == 0 ? src[k] : (int32_t)(rg_rng_u64(9, 2, (uint64_t)k) % (k % 3 ? N : 60));
+        for (opt = 0; opt < F; opt++) feat[k * F + opt] = (rg_real)(k * F + opt);
+    }
+    for (opt = 0; opt < 8; opt++) {
+        rg_graph_options o = gr_options(opt & 1, (opt >> 1) & 1, (opt >> 2) & 1);
+        int64_t n = 0, e = 0, i;
+        rg_graph g;
+        char *loop = (char *)calloc(N, 1);
+        ASSERT(loop != NULL);
+        for (k = 0; k < E; k++) {
+            c[n].d = dst[k], c[n].s = src[k], c[n++].m = k;
+            if (o.add_reverse) c[n].d = src[k], c[n].s = dst[k], c[n++].m = E + k;
+            if (src[k] == dst[k]) loop[src[k]] = 1;
+        }
+        if (o.add_self_loops)
+            for (i = 0; i < N; i++)
+                if (!loop[i]) c[n].d = (int32_t)i, c[n].s = (int32_t)i, c[n++].m = -1;
+        free(loop);
+        qsort(c, (size_t)n, sizeof *c, gr_cand_cmp);
+        ASSERT_EQm(rg_last_error(), RG_OK, rg_graph_from_coo(&g, N, E, src, dst, feat, F, &o));
+        for (k = 0; k < n; k++) {
+            int64_t f;
+            if (o.drop_duplicates && k > 0 && c[k].d == c[k - 1].d && c[k].s == c[k - 1].s) continue;
+            ASSERT(e < g.n_edges);
+            ASSERT_EQ(c[k].d, g.dst[e]);
+            ASSERT_EQ(c[k].s, g.src[e]);
+            for (f = 0; f < F; f++)
+                ASSERT_EQ(c[k].m < 0 ? 0.0 : (double)feat[(c[k].m % E) * F + f], (double)g.edge_feat[e * F + f]);
+            e++;
+        }
+        ASSERT_EQ(e, g.n_edges);
+        CHECK_CALL(gr_check_structure(&g));
+        rg_graph_free(NULL, &g);
+    }
+    free(src), free(dst), free(feat), free(c);
+    PASS();
+}
+
 /* 0 -> 1, 2 -> 1, 1 -> 1, 3 -> 2: in-degrees 0, 3, 1, 0; without the self-loop 0, 2, 1, 0. */
 TEST graph_degrees(void) {
     static const int32_t src[] = {0, 2, 1, 3}, dst[] = {1, 1, 1, 2};
@@ -295,6 +361,7 @@ SUITE(graph) {
     RUN_TEST(graph_self_loops);
     RUN_TEST(graph_reverse);
     RUN_TEST(graph_random_structure);
+    RUN_TEST(graph_matches_sorted_reference);
     RUN_TEST(graph_degrees);
     RUN_TEST(graph_partition);
     RUN_TEST(graph_subgraph);
