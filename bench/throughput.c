@@ -65,6 +65,10 @@ typedef struct options {
     const char *data, *csv;
 } options;
 
+typedef struct graph_info {
+    int64_t nodes, edges, features, classes;
+} graph_info;
+
 typedef struct row {
     int ok;
     rg_arch arch;
@@ -432,9 +436,26 @@ static void measure_machine(const options *o, double *gflops, double *gbs) {
     free(d);
 }
 
-/* runs fn in a child (its own peak RSS, OpenMP never started in the parent) */
-static int in_child(const options *o, const rg_dataset *ds, rg_arch arch, rg_conv_kind conv, int64_t layers, row *r,
-                    double machine[2]) {
+/* the benchmark's graph: --data, else the SBM; a message on failure */
+static int load_dataset(const options *o, rg_dataset *ds) {
+    rg_status st = o->data ? rg_dataset_load_ogb(NULL, o->data, NULL, ds) : make_sbm(o, ds);
+    if (st != RG_OK) {
+        fprintf(stderr, "throughput: %s\n", rg_last_error());
+        return 0;
+    }
+    if (ds->task != RG_TASK_MULTICLASS) {
+        fprintf(stderr, "throughput: --data needs a multi-class dataset\n");
+        rg_dataset_free(NULL, ds);
+        return 0;
+    }
+    return 1;
+}
+
+/* Runs one measurement in a child: its own peak RSS, and every thread pool is the child's
+   (the parent never starts OpenMP: libgomp's threads do not survive fork, and building the
+   graph uses them). With machine, measures the machine and fills *info with the graph's size. */
+static int in_child(const options *o, rg_arch arch, rg_conv_kind conv, int64_t layers, row *r, double machine[2],
+                    graph_info *info) {
     int fd[2];
     pid_t pid;
     int status;
@@ -445,19 +466,34 @@ static int in_child(const options *o, const rg_dataset *ds, rg_arch arch, rg_con
     pid = fork();
     if (pid < 0) return 0;
     if (pid == 0) {
+        rg_dataset ds;
         close(fd[0]);
-        if (machine) {
-            measure_machine(o, &machine[0], &machine[1]);
-            got = write(fd[1], machine, 2 * sizeof(double));
-        } else {
-            measure(o, ds, arch, conv, layers, r);
-            got = write(fd[1], r, sizeof *r);
+        got = 0;
+        if (load_dataset(o, &ds)) {
+            if (machine) {
+                measure_machine(o, &machine[0], &machine[1]);
+                info->nodes = ds.n_nodes;
+                info->edges = ds.graph.n_edges;
+                info->features = ds.x_dim;
+                info->classes = ds.n_tasks;
+                got = write(fd[1], machine, 2 * sizeof(double));
+                if (got > 0) got = write(fd[1], info, sizeof *info);
+            } else {
+                measure(o, &ds, arch, conv, layers, r);
+                got = write(fd[1], r, sizeof *r);
+            }
+            rg_dataset_free(NULL, &ds);
         }
         fflush(stdout);
         _exit(got > 0 ? 0 : 1);
     }
     close(fd[1]);
-    got = machine ? read(fd[0], machine, 2 * sizeof(double)) : read(fd[0], r, sizeof *r);
+    if (machine) {
+        got = read(fd[0], machine, 2 * sizeof(double));
+        if (got > 0) got = read(fd[0], info, sizeof *info);
+    } else {
+        got = read(fd[0], r, sizeof *r);
+    }
     close(fd[0]);
     if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return 0;
     if (!machine) r->rss_kb = ru.ru_maxrss;
@@ -555,14 +591,13 @@ static void cpu_model(char *buf, size_t n) {
 int main(int argc, char **argv) {
     static row rows[MAX_LIST * MAX_LIST * MAX_LIST];
     options o;
-    rg_dataset ds;
+    graph_info ds;
     double machine[2];
     char cpu[256], date[64], cmd[1024] = "";
     time_t now = time(NULL);
     int a, c, l, i, n = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     FILE *f = NULL;
-    rg_status st;
     if (!parse_args(argc, argv, &o)) return 2;
     for (i = 0; i < argc; i++) {
         strncat(cmd, argv[i], sizeof cmd - strlen(cmd) - 2);
@@ -570,15 +605,15 @@ int main(int argc, char **argv) {
     }
     strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&now));
     cpu_model(cpu, sizeof cpu);
-    st = o.data ? rg_dataset_load_ogb(NULL, o.data, NULL, &ds) : make_sbm(&o, &ds);
-    if (st != RG_OK) { fprintf(stderr, "throughput: %s\n", rg_last_error()); return st == RG_ERR_OOM ? 1 : 2; }
-    if (ds.task != RG_TASK_MULTICLASS) { fprintf(stderr, "throughput: --data needs a multi-class dataset\n"); return 2; }
-    if (!in_child(&o, &ds, RG_ARCH_REV, RG_CONV_SAGE, 0, NULL, machine)) { fprintf(stderr, "throughput: machine measurement failed\n"); return 1; }
+    if (!in_child(&o, RG_ARCH_REV, RG_CONV_SAGE, 0, NULL, machine, &ds)) {
+        fprintf(stderr, "throughput: the graph or the machine measurement failed\n");
+        return 2;
+    }
     printf("throughput: %s, %ld CPUs, threads %d, %s\n", cpu, ncpu, o.threads ? o.threads : (int)ncpu, date);
     printf("graph %s: %lld nodes, %lld edges (self-loops included), %lld features, %lld classes; hidden %lld, "
            "groups %lld, median of %d steps after %d warm-ups\n",
-           o.data ? o.data : "SBM", (long long)ds.n_nodes, (long long)ds.graph.n_edges, (long long)ds.x_dim,
-           (long long)ds.n_tasks, (long long)o.hidden, (long long)o.groups, o.steps, o.warmup);
+           o.data ? o.data : "SBM", (long long)ds.nodes, (long long)ds.edges, (long long)ds.features,
+           (long long)ds.classes, (long long)o.hidden, (long long)o.groups, o.steps, o.warmup);
     printf("machine: GEMM 1024^3 %.1f GFLOP/s, copy %.1f GB/s\n\n", machine[0], machine[1]);
     printf("%-9s %-5s %5s | %9s %9s | %8s %8s | %7s %6s | %8s %6s | %9s %9s %7s %9s\n", "arch", "conv", "L", "ms/step",
            "min-max%", "GFLOP", "GB", "GFLOP/s", "GB/s", "floor ms", "x floor", "alloc MB", "train MB", "act MB",
@@ -588,10 +623,9 @@ int main(int argc, char **argv) {
             for (a = 0; a < o.n_archs; a++) {
                 row *r = &rows[n];
                 double floor_s;
-                if (!in_child(&o, &ds, o.archs[a], o.convs[c], o.layers[l], r, NULL) || !r->ok) {
+                if (!in_child(&o, o.archs[a], o.convs[c], o.layers[l], r, NULL, NULL) || !r->ok) {
                     fprintf(stderr, "throughput: %s-%s L=%lld failed\n", rg_arch_name(o.archs[a]),
                             rg_conv_name(o.convs[c]), (long long)o.layers[l]);
-                    rg_dataset_free(NULL, &ds);
                     return 1;
                 }
                 n++;
@@ -616,8 +650,8 @@ int main(int argc, char **argv) {
             const row *r = &rows[i];
             double fl = r->flops / (machine[0] * 1e9), by = r->bytes / (machine[1] * 1e9), fs = fl > by ? fl : by;
             fprintf(f, "%s,%s,%lld,%lld,%lld,%lld,%lld,%d,%lld,%.2f,%.2f,%.2f,%.0f,%.0f,%.2f,%.2f,%.2f,%.2f,%.0f,%.0f,%.0f,%ld\n",
-                    rg_arch_name(r->arch), rg_conv_name(r->conv), (long long)r->layers, (long long)ds.n_nodes,
-                    (long long)ds.graph.n_edges, (long long)o.hidden,
+                    rg_arch_name(r->arch), rg_conv_name(r->conv), (long long)r->layers, (long long)ds.nodes,
+                    (long long)ds.edges, (long long)o.hidden,
                     (long long)(r->arch == RG_ARCH_REV || r->arch == RG_ARCH_WT_REV ? o.groups : 1),
                     o.threads ? o.threads : (int)ncpu, (long long)r->params, r->ms, r->ms_min, r->ms_max, r->flops,
                     r->bytes, r->flops / r->ms / 1e6, r->bytes / r->ms / 1e6, 1e3 * fs, r->ms / (1e3 * fs),
@@ -626,6 +660,5 @@ int main(int argc, char **argv) {
         fclose(f);
         printf("\nwrote %s\n", o.csv);
     }
-    rg_dataset_free(NULL, &ds);
     return 0;
 }
