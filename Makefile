@@ -77,7 +77,8 @@ run: $(BUILD)/proteins
 	@echo "the same run with zero layers, an MLP on the node features:"
 	./$(BUILD)/proteins --arch res --layers 0 --groups 1
 
-test: $(BUILD)/test_double $(BUILD)/test_float $(BUILD)/harness_selftest $(BUILD)/proteins_check $(BUILD)/arxiv_check
+test: $(BUILD)/test_double $(BUILD)/test_float $(BUILD)/harness_selftest $(BUILD)/proteins_check $(BUILD)/arxiv_check \
+      $(BUILD)/arxiv
 	@RG_TEST_REFERENCE=$(BUILD)/layer_reference.bin ./tests/run.sh $(BUILD)/harness_selftest $(BUILD)/test_double \
 	    $(BUILD)/test_float "./tests/readme_example.sh $(BUILD)" ./tests/test_fetch.sh \
 	    "./tests/test_examples.sh $(BUILD)"
