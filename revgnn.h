@@ -1346,8 +1346,6 @@ static rg_status rg__graph_alloc_host(rg_graph *g, int64_t n_nodes, int64_t n_ed
     return RG_OK;
 }
 
-/* Fills t_rowptr/t_edge (counting sort by source, stable so ids ascend within a source) and
-   the degree-derived arrays, from rowptr/src/dst. */
 /* Threads for host-side graph building, which has no context: OpenMP's default. */
 static int rg__host_threads(void) {
 #if RG__OMP
@@ -1357,6 +1355,8 @@ static int rg__host_threads(void) {
 #endif
 }
 
+/* Fills t_rowptr/t_edge (counting sort by source, stable so ids ascend within a source) and
+   the degree-derived arrays, from rowptr/src/dst. */
 static void rg__graph_finish(rg_graph *g) {
     int64_t i, e, n = g->n_nodes;
     memset(g->t_rowptr, 0, (size_t)(n + 1) * sizeof(int64_t));
@@ -2312,9 +2312,24 @@ static double rg__cpu_sum_squares(rg_ctx *ctx, const rg_real *x, int64_t n) {
 #define RG__PREFETCH(p) ((void)(p))
 #endif
 
-static void rg__spmm_aggr_fail(rg_ctx *ctx, const char *op, rg_aggr aggr) {
-    if (ctx->status == RG_OK)
-        ctx->status = RG__FAIL(RG_ERR_ARG, "%s: aggregator %d is not linear (SUM, MEAN or GCN)", op, (int)aggr);
+/* The gather each backend reduces spmm and spmm_t to (the CPU's: rg__cpu_gather). */
+typedef void (*rg__gather_kernel)(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, int gcn,
+                                  const int64_t *ptr, const int64_t *edge, const int32_t *nbr, const rg_real *rs,
+                                  const rg_real *ns);
+
+/* spmm and spmm_t through a backend's gather, shared by the backends. spmm: A_ij = rs[i] ns[j],
+   MEAN scales by the destination, GCN by both ends. spmm_t (transpose, edge = the transpose's
+   edge ids): (A^T)_ji = A_ij, so the destination's scale moves to the neighbour side. */
+static void rg__spmm_by_gather(rg__gather_kernel gather, int transpose, rg_ctx *ctx, rg_real *out, const rg_real *x,
+                               int64_t n, int64_t dim, rg_aggr aggr, const int64_t *ptr, const int64_t *edge,
+                               const int32_t *nbr, const rg_real *inv_deg, const rg_real *gcn_dinv) {
+    if (aggr == RG_AGGR_SUM) gather(ctx, out, x, n, dim, 0, ptr, edge, nbr, NULL, NULL);
+    else if (aggr == RG_AGGR_MEAN)
+        gather(ctx, out, x, n, dim, 0, ptr, edge, nbr, transpose ? NULL : inv_deg, transpose ? inv_deg : NULL);
+    else if (aggr == RG_AGGR_GCN) gather(ctx, out, x, n, dim, 1, ptr, edge, nbr, gcn_dinv, gcn_dinv);
+    else if (ctx->status == RG_OK)
+        ctx->status = RG__FAIL(RG_ERR_ARG, "%s: aggregator %d is not linear (SUM, MEAN or GCN)",
+                               transpose ? "spmm_t" : "spmm", (int)aggr);
 }
 
 /* out_r = rs[r] * (sum_k ns[n_k] x_{n_k} [+ ns[r] x_r for GCN]) over list entries k of row r,
@@ -2351,23 +2366,14 @@ static void rg__cpu_gather(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t 
     }
 }
 
-/* A_ij = rs[i] ns[j]: MEAN scales by the destination, GCN by both ends */
 static void rg__cpu_spmm(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, rg_aggr aggr,
                          const int64_t *rowptr, const int32_t *src, const rg_real *inv_deg, const rg_real *gcn_dinv) {
-    if (aggr == RG_AGGR_SUM) rg__cpu_gather(ctx, out, x, n, dim, 0, rowptr, NULL, src, NULL, NULL);
-    else if (aggr == RG_AGGR_MEAN) rg__cpu_gather(ctx, out, x, n, dim, 0, rowptr, NULL, src, inv_deg, NULL);
-    else if (aggr == RG_AGGR_GCN) rg__cpu_gather(ctx, out, x, n, dim, 1, rowptr, NULL, src, gcn_dinv, gcn_dinv);
-    else rg__spmm_aggr_fail(ctx, "spmm", aggr);
+    rg__spmm_by_gather(rg__cpu_gather, 0, ctx, out, x, n, dim, aggr, rowptr, NULL, src, inv_deg, gcn_dinv);
 }
-
-/* (A^T)_ji = A_ij: the destination's scale moves to the neighbour side */
 static void rg__cpu_spmm_t(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, rg_aggr aggr,
                            const int64_t *t_rowptr, const int64_t *t_edge, const int32_t *dst, const rg_real *inv_deg,
                            const rg_real *gcn_dinv) {
-    if (aggr == RG_AGGR_SUM) rg__cpu_gather(ctx, out, x, n, dim, 0, t_rowptr, t_edge, dst, NULL, NULL);
-    else if (aggr == RG_AGGR_MEAN) rg__cpu_gather(ctx, out, x, n, dim, 0, t_rowptr, t_edge, dst, NULL, inv_deg);
-    else if (aggr == RG_AGGR_GCN) rg__cpu_gather(ctx, out, x, n, dim, 1, t_rowptr, t_edge, dst, gcn_dinv, gcn_dinv);
-    else rg__spmm_aggr_fail(ctx, "spmm_t", aggr);
+    rg__spmm_by_gather(rg__cpu_gather, 1, ctx, out, x, n, dim, aggr, t_rowptr, t_edge, dst, inv_deg, gcn_dinv);
 }
 
 static double rg__leaky(double z) { return z > 0 ? z : RG_GAT_NEG_SLOPE * z; }

@@ -1236,23 +1236,14 @@ static void rg__cuda_gather(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t
     rg__cuda_rows(ctx, n, f, "spmm");
 }
 
-/* A_ij = rs[i] ns[j]: MEAN scales by the destination, GCN by both ends */
 static void rg__cuda_spmm(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, rg_aggr aggr,
                           const int64_t *rowptr, const int32_t *src, const rg_real *inv_deg, const rg_real *gcn_dinv) {
-    if (aggr == RG_AGGR_SUM) rg__cuda_gather(ctx, out, x, n, dim, 0, rowptr, NULL, src, NULL, NULL);
-    else if (aggr == RG_AGGR_MEAN) rg__cuda_gather(ctx, out, x, n, dim, 0, rowptr, NULL, src, inv_deg, NULL);
-    else if (aggr == RG_AGGR_GCN) rg__cuda_gather(ctx, out, x, n, dim, 1, rowptr, NULL, src, gcn_dinv, gcn_dinv);
-    else rg__spmm_aggr_fail(ctx, "spmm", aggr);
+    rg__spmm_by_gather(rg__cuda_gather, 0, ctx, out, x, n, dim, aggr, rowptr, NULL, src, inv_deg, gcn_dinv);
 }
-
-/* (A^T)_ji = A_ij: the destination's scale moves to the neighbour side */
 static void rg__cuda_spmm_t(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, rg_aggr aggr,
                             const int64_t *t_rowptr, const int64_t *t_edge, const int32_t *dst, const rg_real *inv_deg,
                             const rg_real *gcn_dinv) {
-    if (aggr == RG_AGGR_SUM) rg__cuda_gather(ctx, out, x, n, dim, 0, t_rowptr, t_edge, dst, NULL, NULL);
-    else if (aggr == RG_AGGR_MEAN) rg__cuda_gather(ctx, out, x, n, dim, 0, t_rowptr, t_edge, dst, NULL, inv_deg);
-    else if (aggr == RG_AGGR_GCN) rg__cuda_gather(ctx, out, x, n, dim, 1, t_rowptr, t_edge, dst, gcn_dinv, gcn_dinv);
-    else rg__spmm_aggr_fail(ctx, "spmm_t", aggr);
+    rg__spmm_by_gather(rg__cuda_gather, 1, ctx, out, x, n, dim, aggr, t_rowptr, t_edge, dst, inv_deg, gcn_dinv);
 }
 
 __device__ __forceinline__ double rg__cuda_leaky(double z) { return z > 0 ? z : RG_GAT_NEG_SLOPE * z; }

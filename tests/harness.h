@@ -27,9 +27,8 @@
  * Additions over upstream: GREATEST_MAIN_END() ends with a CI-friendly line
  * "N passed, N failed, N skipped", printed by HARNESS_PRINT_CLOSING_LINE().
  * Included after upstream greatest.h, this header defines nothing; a runner
- * that must build against both can test `#ifdef HARNESS_PRINT_CLOSING_LINE`
- * and otherwise print the same line itself from greatest_info.passed,
- * .failed and .skipped after GREATEST_PRINT_REPORT().
+ * that must build against both ends main with HARNESS_MAIN_END(), which
+ * prints the same line after upstream's report too.
  *
  * Deliberate differences from upstream, each to catch or explain more:
  *  - ASSERT_IN_RANGE fails when any operand is NaN;
@@ -803,4 +802,18 @@ void harness_print_closing_line(void);
 #define ASSERT_EQUAL_Tm GREATEST_ASSERT_EQUAL_Tm
 
 #endif /* GREATEST_VERSION_MAJOR */
+
+/* The end of a runner's main, with either header: the report, then the closing line CI reads
+   (upstream greatest.h does not print it), then the exit status. */
+#ifdef HARNESS_PRINT_CLOSING_LINE
+#define HARNESS_MAIN_END() GREATEST_MAIN_END()
+#else
+#define HARNESS_MAIN_END()                                                  \
+    do {                                                                    \
+        GREATEST_PRINT_REPORT();                                            \
+        printf("%u passed, %u failed, %u skipped\n", greatest_info.passed,   \
+               greatest_info.failed, greatest_info.skipped);                \
+        return greatest_all_passed() ? EXIT_SUCCESS : EXIT_FAILURE;         \
+    } while (0)
+#endif
 #endif /* REVGNN_TESTS_HARNESS_H */

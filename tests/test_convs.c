@@ -429,7 +429,7 @@ static void tc_record(tc_bad *b, rg_status st, const char *want) {
 
 TEST bad_inputs(void) {
     const int32_t src[] = {0, 1}, dst[] = {1, 2};
-    static tc_bad bad[8];
+    static tc_bad bad[9];
     static char msg[800];
     rg_ctx *ctx;
     rg_graph gr, host;
@@ -471,6 +471,9 @@ TEST bad_inputs(void) {
     tc_record(&bad[n++], rg_gat_init(ctx, &gat, &badcfg, 0), "heads = -1");
     ctx->ops->spmm(ctx, y.data, x.data, 3, 4, RG_AGGR_MAX, gr.rowptr, gr.src, gr.inv_deg, gr.gcn_dinv);
     tc_record(&bad[n++], rg_ctx_take_status(ctx), "spmm: aggregator 2 is not linear");
+    ctx->ops->spmm_t(ctx, y.data, x.data, 3, 4, RG_AGGR_SOFTMAX, gr.t_rowptr, gr.t_edge, gr.dst, gr.inv_deg,
+                     gr.gcn_dinv);
+    tc_record(&bad[n++], rg_ctx_take_status(ctx), "spmm_t: aggregator 3 is not linear");
     rg_gcn_cache_free(ctx, &gcache);
     rg_tensor_free(ctx, &x); rg_tensor_free(ctx, &xbad); rg_tensor_free(ctx, &y); rg_tensor_free(ctx, &ybad);
     rg_tensor_free(ctx, &params);

@@ -941,11 +941,5 @@ int main(int argc, char **argv) {
     RUN_SUITE(cuda_ops);
     RUN_SUITE(cuda_cases);
     RUN_SUITE(cuda_train);
-#ifdef HARNESS_PRINT_CLOSING_LINE
-    GREATEST_MAIN_END();
-#else
-    GREATEST_PRINT_REPORT();
-    printf("%u passed, %u failed, %u skipped\n", greatest_info.passed, greatest_info.failed, greatest_info.skipped);
-    return greatest_all_passed() ? EXIT_SUCCESS : EXIT_FAILURE;
-#endif
+    HARNESS_MAIN_END();
 }
