@@ -664,7 +664,10 @@ RGDEF rg_status rg_gat_backward(rg_ctx *ctx, rg_tensor dx, const rg_gat *grad, r
      group's function in backward, only one group's intermediates alive;
    - WT_RES, WT_REV: one parameter set (per group) shared by every layer;
    - DEQ: Z* = f(Z*, X) solved by limited-memory Broyden; implicit backward.
-   Dropout is shared: one mask per (step seed, group), the same in every layer. */
+   Dropout: reversible blocks share one mask per (step seed, group) across layers, as their
+   reconstruction needs (the paper's shared dropout), and DEQ one mask across iterations; the
+   residual family draws a fresh mask per layer, as DeeperGCN's res+ baseline does, unless
+   res_shared_dropout asks for the shared one. */
 typedef enum rg_arch { RG_ARCH_RES = 0, RG_ARCH_RES_CKPT, RG_ARCH_REV, RG_ARCH_WT_RES, RG_ARCH_WT_REV, RG_ARCH_DEQ } rg_arch;
 typedef enum rg_conv_kind { RG_CONV_GEN = 0, RG_CONV_GCN, RG_CONV_SAGE, RG_CONV_GAT } rg_conv_kind;
 
@@ -689,6 +692,8 @@ typedef struct rg_config {
     uint64_t seed;          /* parameter initialisation */
     int store_activations;  /* REV only, a test oracle: keep every block's input instead of
                                reconstructing it (memory grows with L) */
+    int res_shared_dropout; /* RES, RES_CKPT, WT_RES only: one dropout mask for every layer, as
+                               reversible blocks use, instead of a fresh mask per layer */
 } rg_config;
 
 RGDEF rg_config rg_config_default(void);
@@ -3565,10 +3570,12 @@ RGDEF rg_status rg_gat_backward(rg_ctx *ctx, rg_tensor dx, const rg_gat *grad, r
 
 /* ============================== blocks ============================== */
 
-/* Dropout streams: group g of every block uses stream g (the mask is shared by all layers),
-   the head its own. */
+/* Dropout streams: group g of every reversible block uses stream g (the mask is shared by all
+   layers); residual layer l uses RG__STREAM_LAYER + l (stream 0 when shared); the head and the
+   input their own. */
 #define RG__STREAM_HEAD 0x4ead
 #define RG__STREAM_INPUT 0x1a90
+#define RG__STREAM_LAYER ((uint64_t)1 << 32)
 #define RG__DEQ_INIT_SCALE 0.1 /* DEQ's conv1 starts at this fraction of the usual init */
 
 /* The conv of a model: one kind, chosen at run time. */
@@ -3799,6 +3806,7 @@ RGDEF rg_status rg_norm_parse(const char *s, rg_norm_kind *out) {
 }
 
 static int rg__is_rev(rg_arch a) { return a == RG_ARCH_REV || a == RG_ARCH_WT_REV; }
+static int rg__is_res(rg_arch a) { return a == RG_ARCH_RES || a == RG_ARCH_RES_CKPT || a == RG_ARCH_WT_RES; }
 
 RGDEF rg_status rg_config_check(const rg_config *c) {
     int64_t width;
@@ -3837,6 +3845,9 @@ RGDEF rg_status rg_config_check(const rg_config *c) {
         RG__CHECK_ARG(c->deq_max_iter >= 0, "config: deq_max_iter = %d is negative", c->deq_max_iter);
     }
     RG__CHECK_ARG(!c->store_activations || c->arch == RG_ARCH_REV, "config: store_activations is for rev only");
+    RG__CHECK_ARG(!c->res_shared_dropout || rg__is_res(c->arch),
+                  "config: res_shared_dropout is for res, res-ckpt and wt-res (%s always shares its masks)",
+                  rg_arch_name(c->arch));
     return RG_OK;
 }
 
@@ -4186,6 +4197,11 @@ static rg_status rg__axpy(rg_ctx *ctx, rg_tensor y, rg_real a, rg_tensor x) {
     return rg_ctx_take_status(ctx);
 }
 
+/* the dropout stream of residual layer l */
+static uint64_t rg__res_stream(const rg_model *m, int64_t l) {
+    return m->cfg.res_shared_dropout ? 0 : RG__STREAM_LAYER + (uint64_t)l;
+}
+
 static rg_status rg__res_forward(rg_model *m, int64_t N, rg_mode mode) {
     const rg_config *c = &m->cfg;
     int64_t l, D = c->hidden;
@@ -4200,7 +4216,7 @@ static rg_status rg__res_forward(rg_model *m, int64_t N, rg_mode mode) {
         } else if (mode == RG_MODE_TRAIN && l % m->seg_len == 0) {
             RG__TRY(rg_tensor_copy(m->ctx, rg__slice(m->stored, l / m->seg_len, N, D), x));
         }
-        RG__TRY(rg__unit_forward(m, f, cache, x, &m->p.units[rg__unit_index(m, l, 0)], mode, 0));
+        RG__TRY(rg__unit_forward(m, f, cache, x, &m->p.units[rg__unit_index(m, l, 0)], mode, rg__res_stream(m, l)));
         RG__TRY(rg__axpy(m->ctx, rg_tensor_view(m->state.data, N, D), 1, f));
     }
     return RG_OK;
@@ -4213,7 +4229,7 @@ static rg_status rg__res_backward_layers(rg_model *m, int64_t N, int64_t l0, int
     for (l = l1 - 1; l >= l0; l--) {
         int64_t k = rg__unit_index(m, l, 0);
         RG__TRY(rg__unit_backward(m, dz, ds, rg__slice(inputs, l - first, N, D), &m->caches[l - first], &m->p.units[k],
-                                  &m->g.units[k], 0));
+                                  &m->g.units[k], rg__res_stream(m, l)));
         RG__TRY(rg__axpy(m->ctx, ds, 1, dz)); /* the skip connection's identity */
     }
     return RG_OK;
@@ -4230,7 +4246,7 @@ static rg_status rg__res_backward(rg_model *m, int64_t N) {
         for (l = l0; l < l1; l++) {
             rg_tensor x = rg__slice(m->seg, l - l0, N, D), f = rg_tensor_view(m->f.data, N, D);
             RG__TRY(rg__unit_forward(m, f, &m->caches[l - l0], x, &m->p.units[rg__unit_index(m, l, 0)],
-                                     RG_MODE_RECOMPUTE, 0));
+                                     RG_MODE_RECOMPUTE, rg__res_stream(m, l)));
             if (l + 1 < l1) {
                 rg_tensor next = rg__slice(m->seg, l + 1 - l0, N, D);
                 RG__TRY(rg_tensor_copy(m->ctx, next, x));
@@ -5985,12 +6001,12 @@ RGDEF void rg_config_format(const rg_config *c, char *buf, size_t size) {
     snprintf(buf, size,
              "arch=%s conv=%s aggr=%s norm=%s layers=%lld hidden=%lld groups=%lld heads=%lld dropout=%.17g "
              "input_dropout=%.17g in_dim=%lld edge_dim=%lld out_dim=%lld msg_norm=%d deq_max_iter=%d deq_tol=%.17g "
-             "deq_memory=%d seed=%llu",
+             "deq_memory=%d seed=%llu res_shared_dropout=%d",
              rg_arch_name(c->arch), rg_conv_name(c->conv), rg_aggr_name(c->aggr), rg_norm_name(c->norm),
              (long long)c->layers, (long long)c->hidden, (long long)c->groups, (long long)c->heads, c->dropout,
              c->input_dropout,
              (long long)c->in_dim, (long long)c->edge_dim, (long long)c->out_dim, c->msg_norm, c->deq_max_iter,
-             c->deq_tol, c->deq_memory, (unsigned long long)c->seed);
+             c->deq_tol, c->deq_memory, (unsigned long long)c->seed, c->res_shared_dropout);
 }
 
 #ifndef REVGNN_NO_STDIO

@@ -91,6 +91,7 @@ static void mc_teardown(rg_ctx *ctx, void *s) {
 
 MODEL_CASE(res, cfg.arch = RG_ARCH_RES; cfg.groups = 1)
 MODEL_CASE(res_ckpt, cfg.arch = RG_ARCH_RES_CKPT; cfg.groups = 1; cfg.layers = 5)
+MODEL_CASE(res_ckpt_shared, cfg.arch = RG_ARCH_RES_CKPT; cfg.groups = 1; cfg.layers = 5; cfg.res_shared_dropout = 1)
 MODEL_CASE(rev2, cfg.arch = RG_ARCH_REV; cfg.groups = 2; cfg.input_dropout = 0.3)
 MODEL_CASE(rev3, cfg.arch = RG_ARCH_REV; cfg.groups = 3)
 MODEL_CASE(wt_res, cfg.arch = RG_ARCH_WT_RES; cfg.groups = 1)
@@ -108,6 +109,7 @@ MODEL_CASE(res_gat, cfg.arch = RG_ARCH_RES; cfg.groups = 1; cfg.conv = RG_CONV_G
 const layer_case lc_cases_models[] = {
     MC_ENTRY(res),
     MC_ENTRY(res_ckpt),
+    MC_ENTRY(res_ckpt_shared),
     MC_ENTRY(rev2),
     MC_ENTRY(rev3),
     MC_ENTRY(wt_res),

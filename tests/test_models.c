@@ -307,6 +307,58 @@ static enum greatest_test_res tm_refused(rg_config c, const char *needle) {
     PASS();
 }
 
+/* The residual family draws a fresh dropout mask per layer (DeeperGCN's res+), shared masks
+   on request: the two differ in training and agree in evaluation, and res-ckpt, which
+   recomputes its segments, has the same gradients as res with per-layer masks. */
+TEST res_dropout_per_layer(void) {
+    rg_config cfg = tm_config(RG_ARCH_RES, 4, 1);
+    tm_run a, b, c;
+    double *oa, *ob, *ga, *gc, train_diff, eval_diff, grad_diff, tol = sizeof(rg_real) == sizeof(double) ? 1e-12 : 1e-5;
+    int64_t n = 30, numel = n * cfg.out_dim;
+    rg_status st;
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    cfg.dropout = 0.5;
+    st = tm_open(&a, &cfg, n, 4, 0);
+    cfg.res_shared_dropout = 1;
+    if (st == RG_OK) st = tm_open(&b, &cfg, n, 4, 0);
+    cfg.res_shared_dropout = 0;
+    cfg.arch = RG_ARCH_RES_CKPT;
+    if (st == RG_OK) st = tm_open(&c, &cfg, n, 4, 0);
+    if (st == RG_OK) st = tm_step(&a, rg_tensor_view(NULL, 0, 0));
+    if (st == RG_OK) st = tm_step(&b, rg_tensor_view(NULL, 0, 0));
+    if (st == RG_OK) st = tm_step(&c, rg_tensor_view(NULL, 0, 0));
+    ASSERT_EQm(rg_last_error(), RG_OK, st);
+    oa = lc_download(a.ctx, a.out);
+    ob = lc_download(b.ctx, b.out);
+    train_diff = tm_rel_diff(oa, ob, numel);
+    free(oa);
+    free(ob);
+    ga = lc_download(a.ctx, rg_model_grad_block(a.model));
+    gc = lc_download(c.ctx, rg_model_grad_block(c.model));
+    grad_diff = tm_rel_diff(gc, ga, rg_model_num_params(a.model));
+    free(ga);
+    free(gc);
+    st = rg_model_forward(a.model, a.out, &a.g, a.x, RG_MODE_EVAL, 1234);
+    if (st == RG_OK) st = rg_model_forward(b.model, b.out, &b.g, b.x, RG_MODE_EVAL, 1234);
+    oa = lc_download(a.ctx, a.out);
+    ob = lc_download(b.ctx, b.out);
+    eval_diff = tm_rel_diff(oa, ob, numel);
+    free(oa);
+    free(ob);
+    tm_close(&a);
+    tm_close(&b);
+    tm_close(&c);
+    ASSERT_EQm(rg_last_error(), RG_OK, st);
+    snprintf(tm_msg, sizeof tm_msg, "per-layer vs shared masks: outputs differ by %.3e in training, %.3e in eval; "
+             "res-ckpt vs res gradients %.3e", train_diff, eval_diff, grad_diff);
+    if (GREATEST_IS_VERBOSE()) printf("  %s\n", tm_msg);
+    ASSERTm(tm_msg, train_diff > 1e-3);
+    ASSERTm(tm_msg, eval_diff == 0);
+    ASSERTm(tm_msg, grad_diff < tol);
+    PASS();
+}
+
 TEST bad_configs_refused(void) {
     rg_config c = tm_config(RG_ARCH_REV, 3, 1);
     CHECK_CALL(tm_refused(c, "groups >= 2"));
@@ -328,6 +380,9 @@ TEST bad_configs_refused(void) {
     c = tm_config(RG_ARCH_RES, 3, 1);
     c.dropout = 1;
     CHECK_CALL(tm_refused(c, "dropout = 1"));
+    c = tm_config(RG_ARCH_REV, 3, 2);
+    c.res_shared_dropout = 1;
+    CHECK_CALL(tm_refused(c, "res_shared_dropout is for res"));
     PASS();
 }
 
@@ -359,4 +414,5 @@ SUITE(models) {
     RUN_TEST(deq_converges_and_reports);
     RUN_TEST(model_threads_bitwise);
     RUN_TEST(bad_configs_refused);
+    RUN_TEST(res_dropout_per_layer);
 }
