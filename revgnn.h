@@ -905,13 +905,25 @@ RGDEF rg_status rg_dataset_synthetic(const rg_synthetic_options *options, rg_dat
 /* safetensors files (8-byte little-endian header length, a JSON header, raw tensors), so
    Python can open them with the `safetensors` package. They hold every parameter and buffer
    under its model name, the Adam moments as "adam_m.<name>" and "adam_v.<name>", and in
-   __metadata__ the configuration, the epoch and the optimiser's state. Saving writes a
-   temporary file beside the target and renames it into place, so a crash leaves the old
-   file or the new one, never half of one. Loading checks names, shapes, dtype and the
-   configuration against the model and reads nothing into it unless everything matches. */
+   __metadata__ the configuration, the epoch and the optimiser's state.
+   Saving writes "<path>.<pid>-<n>.tmp" beside the target (created exclusively, locked, synced
+   to disk) and renames it into place; a failed save removes it. So a crash (kill, power cut)
+   leaves the target as the old file or the whole new one, never half of one, and at most
+   that one temporary file beside it, which the next save or rg_checkpoint_writable for the
+   same path removes once its process is gone (on a file system without POSIX locks it stays).
+   Without POSIX (no unistd.h) the temporary file is "<path>.tmp", replaced by the next save.
+   epoch and opt->step must lie in [0, INT64_MAX - 1] (so the next one fits), opt's values
+   in the ranges rg_adam_step accepts, finite. */
 RGDEF rg_status rg_checkpoint_save(const rg_model *m, const rg_adam *opt, int64_t epoch, const char *path);
-/* opt and epoch may be NULL (weights only). */
+/* Loading checks names, shapes, dtype, the configuration (naming each field that differs),
+   the layout (no overlapping tensors), that every value is finite and every metadata value
+   in range, and reads nothing into the model, opt or epoch unless all of it is good. opt and
+   epoch may be NULL (weights only). */
 RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, const char *path);
+/* RG_OK when a checkpoint can be saved at path (a program checks before it trains): creates
+   and removes a temporary file beside it. RG_ERR_IO naming the path when path is a directory
+   or its folder is missing or not writable. */
+RGDEF rg_status rg_checkpoint_writable(const char *path);
 /* The configuration as "key=value" pairs separated by spaces (what checkpoints store). */
 RGDEF void rg_config_format(const rg_config *cfg, char *buf, size_t size);
 
@@ -977,6 +989,13 @@ RGDEF rg_status rg_evaluate(const rg_dataset *ds, const rg_real *scores, double 
 #if defined(__unix__) || defined(__APPLE__)
 #include <dirent.h> /* finding the only split folder of a dataset */
 #define RG__HAVE_DIRENT 1
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+/* checkpoints: temporary files created exclusively, locked while written, synced */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define RG__HAVE_POSIX_IO 1
 #endif
 #endif
 
@@ -1067,7 +1086,12 @@ extern "C" {
 
 /* ============================== status and errors ============================== */
 
-static RG__THREAD_LOCAL char rg__error_message[512];
+/* Messages name paths, and paths have no length limit, so no buffer holds every message. This
+   one holds any path Linux accepts (PATH_MAX 4096) twice over with room for the text around it;
+   a longer message is cut after a whole word and ends with "..." (see rg__verror). A heap
+   buffer would have to be freed at thread exit and could fail while reporting an OOM. */
+#define RG__ERROR_CAP 10240
+static RG__THREAD_LOCAL char rg__error_message[RG__ERROR_CAP];
 
 RGDEF const char *rg_last_error(void) { return rg__error_message; }
 
@@ -1084,10 +1108,27 @@ RGDEF const char *rg_status_name(rg_status status) {
     return "RG_ERR_UNKNOWN";
 }
 
+/* The message, then " [file:line]" when file is given. One that does not fit is cut at the last
+   space of its final 64 bytes (in a longer word: before a UTF-8 character, never inside one) and
+   ends with "..." before the location, so no word or character shows cut in half. */
 static rg_status rg__verror(rg_status status, const char *file, int line, const char *fmt, va_list ap) {
-    int n = vsnprintf(rg__error_message, sizeof rg__error_message, fmt, ap);
-    if (file && n >= 0 && (size_t)n < sizeof rg__error_message)
-        snprintf(rg__error_message + n, sizeof rg__error_message - (size_t)n, " [%s:%d]", file, line);
+    char where[96] = "";
+    size_t nw, cut, k;
+    int n;
+    if (file) snprintf(where, sizeof where, " [%.64s:%d]", file, line);
+    nw = strlen(where);
+    n = vsnprintf(rg__error_message, sizeof rg__error_message, fmt, ap);
+    cut = n < 0 ? 0 : (size_t)n; /* n < 0: an encoding error, nothing formatted */
+    if (cut + nw >= sizeof rg__error_message) {
+        cut = sizeof rg__error_message - nw - 4; /* room for "..." and the terminator */
+        for (k = cut; k > cut - 64 && rg__error_message[k] != ' '; k--) {}
+        if (rg__error_message[k] == ' ') cut = k;
+        else
+            while (cut > 0 && ((unsigned char)rg__error_message[cut] & 0xC0) == 0x80) cut--;
+        memcpy(rg__error_message + cut, "...", 3);
+        cut += 3;
+    }
+    memcpy(rg__error_message + cut, where, nw + 1);
     return status;
 }
 
@@ -1118,6 +1159,21 @@ static rg_status rg__fail_at(const char *file, int line, rg_status status, const
    called the op, never inside a parallel loop: the message buffer is thread-local. */
 #define RG__OP_FAIL(ctx, st, ...) \
     do { if ((ctx)->status == RG_OK) (ctx)->status = RG__FAIL((st), __VA_ARGS__); } while (0)
+
+/* a + b + c in a new REVGNN_MALLOC'd string (NULL with an OOM error recorded): names built at their
+   true length, never cut to a fixed buffer */
+static char *rg__str_join(const char *a, const char *b, const char *c) {
+    size_t na = strlen(a), nb = strlen(b), nc = strlen(c);
+    char *s = (char *)REVGNN_MALLOC(NULL, na + nb + nc + 1);
+    if (!s) {
+        rg__fail_at(__FILE__, __LINE__, RG_ERR_OOM, "out of host memory for a %zu-byte name", na + nb + nc + 1);
+        return NULL;
+    }
+    memcpy(s, a, na);
+    memcpy(s + na, b, nb);
+    memcpy(s + na + nb, c, nc + 1);
+    return s;
+}
 
 /* ============================== context, allocator, memory accounting ============================== */
 
@@ -6076,20 +6132,335 @@ static void rg__text_add(rg__text *t, const char *fmt, ...) {
     }
 }
 
-static int rg__write_all(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n; }
+/* ---- writing: a temporary file beside the target, renamed into place ---- */
+
+/* The temporary file of a save, "<path>.<pid>-<n>.tmp" in the target's folder (a rename stays on
+   one file system): created exclusively and write-locked while it is written. The lock dies with
+   its process, which is how a later save tells a crashed save's leftover (removed) from a save in
+   progress elsewhere (left alone). Without POSIX: "<path>.tmp", overwritten by the next save. */
+typedef struct rg__tmpfile {
+    char *name;
+#ifdef RG__HAVE_POSIX_IO
+    int fd;
+#else
+    FILE *f;
+#endif
+} rg__tmpfile;
+
+static rg_status rg__ck_write_fail(const char *path) {
+    return RG__FAIL(RG_ERR_IO, "cannot write checkpoint %s: %s", path, strerror(errno));
+}
+
+#define RG__COUNT_MAX (INT64_MAX - 1) /* epochs and Adam steps: the next one must fit too */
+
+/* s[0, n) as a count in [0, RG__COUNT_MAX]: decimal digits only */
+static int rg__parse_count(const char *s, size_t n, int64_t *v) {
+    int64_t x = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || x > (RG__COUNT_MAX - (s[i] - '0')) / 10) return 0;
+        x = x * 10 + (s[i] - '0');
+    }
+    *v = x;
+    return n > 0;
+}
+
+#ifdef RG__HAVE_POSIX_IO
+static RG__THREAD_LOCAL unsigned rg__tmp_counter;
+
+static int rg__tmp_lock(int fd) {
+    struct flock l;
+    memset(&l, 0, sizeof l);
+    l.l_type = F_WRLCK;
+    l.l_whence = SEEK_SET;
+    return fcntl(fd, F_SETLK, &l);
+}
+
+static const char *rg__digits_end(const char *p) {
+    while (*p >= '0' && *p <= '9') p++;
+    return p;
+}
+
+/* Whether name is base + ".<pid>-<n>.tmp", with the pid in *pid */
+static int rg__tmp_of(const char *name, const char *base, int64_t *pid) {
+    size_t n = strlen(base);
+    const char *p, *q;
+    if (strncmp(name, base, n) != 0 || name[n] != '.') return 0;
+    p = name + n + 1;
+    q = rg__digits_end(p);
+    if (!rg__parse_count(p, (size_t)(q - p), pid) || *q != '-') return 0;
+    p = rg__digits_end(q + 1);
+    return p > q + 1 && strcmp(p, ".tmp") == 0;
+}
+
+/* Removes the temporaries that saves to path left when their process died (their lock is
+   free). Best effort: only running out of memory is an error. */
+static rg_status rg__tmp_remove_stale(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir = rg__str_join(path, "", "");
+    DIR *d;
+    struct dirent *ent;
+    rg_status st = RG_OK;
+    if (!dir) return RG_ERR_OOM;
+    dir[slash ? (size_t)(slash - path) + 1 : 0] = '\0'; /* the folder with its slash, or "" */
+    d = opendir(dir[0] ? dir : ".");
+    while (d && st == RG_OK && (ent = readdir(d)) != NULL) {
+        int64_t pid;
+        char *name;
+        int fd;
+        if (!rg__tmp_of(ent->d_name, slash ? slash + 1 : path, &pid) || pid == (int64_t)getpid()) continue;
+        name = rg__str_join(dir, ent->d_name, "");
+        if (!name) st = RG_ERR_OOM;
+        else if ((fd = open(name, O_WRONLY | O_NONBLOCK)) >= 0) {
+            if (rg__tmp_lock(fd) == 0) unlink(name);
+            close(fd);
+        }
+        REVGNN_FREE(NULL, name);
+    }
+    if (d) closedir(d);
+    REVGNN_FREE(NULL, dir);
+    return st;
+}
+
+static rg_status rg__tmp_open(rg__tmpfile *t, const char *path) {
+    struct stat s;
+    int tries;
+    if (stat(path, &s) == 0 && S_ISDIR(s.st_mode))
+        return RG__FAIL(RG_ERR_IO, "cannot write checkpoint %s: it is a directory", path);
+    RG__TRY(rg__tmp_remove_stale(path));
+    for (tries = 0; tries < 100; tries++) {
+        char suffix[48];
+        struct stat mine, named;
+        snprintf(suffix, sizeof suffix, ".%lld-%u.tmp", (long long)getpid(), rg__tmp_counter++);
+        if (!(t->name = rg__str_join(path, suffix, ""))) return RG_ERR_OOM;
+        t->fd = open(t->name, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (t->fd < 0 && errno != EEXIST) {
+            rg_status st = rg__ck_write_fail(path);
+            REVGNN_FREE(NULL, t->name);
+            return st;
+        }
+        if (t->fd >= 0) {
+            /* locked (or on a file system without locks) and still under its name: another
+               process's sweep may have removed it between the open and the lock */
+            if ((rg__tmp_lock(t->fd) == 0 || (errno != EAGAIN && errno != EACCES)) && fstat(t->fd, &mine) == 0 &&
+                stat(t->name, &named) == 0 && mine.st_ino == named.st_ino && mine.st_dev == named.st_dev)
+                return RG_OK;
+            close(t->fd);
+            unlink(t->name);
+        }
+        REVGNN_FREE(NULL, t->name);
+    }
+    return RG__FAIL(RG_ERR_IO, "cannot write checkpoint %s: no free temporary name beside it", path);
+}
+
+static int rg__tmp_write(rg__tmpfile *t, const void *p, size_t n) {
+    const char *c = (const char *)p;
+    while (n > 0) {
+        ssize_t w = write(t->fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return 0;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 1;
+}
+
+static void rg__tmp_discard(rg__tmpfile *t) {
+    close(t->fd);
+    unlink(t->name);
+    REVGNN_FREE(NULL, t->name);
+}
+
+/* Synced to disk before the rename, so after a power cut the target is the old file or the
+   whole new one; renamed before it is closed, since a sweep would take an unlocked temporary
+   file for a crashed save's. */
+static int rg__tmp_commit(rg__tmpfile *t, const char *path) {
+    int ok = fsync(t->fd) == 0 && rename(t->name, path) == 0, err = errno;
+    if (close(t->fd) != 0 && ok) return 0;
+    errno = err; /* the message names what failed first */
+    return ok;
+}
+#else
+static rg_status rg__tmp_open(rg__tmpfile *t, const char *path) {
+    if (!(t->name = rg__str_join(path, ".tmp", ""))) return RG_ERR_OOM;
+    if ((t->f = fopen(t->name, "wb")) != NULL) return RG_OK;
+    REVGNN_FREE(NULL, t->name);
+    return rg__ck_write_fail(path);
+}
+
+static int rg__tmp_write(rg__tmpfile *t, const void *p, size_t n) { return fwrite(p, 1, n, t->f) == n; }
+
+static void rg__tmp_discard(rg__tmpfile *t) {
+    fclose(t->f);
+    remove(t->name);
+    REVGNN_FREE(NULL, t->name);
+}
+
+static int rg__tmp_commit(rg__tmpfile *t, const char *path) { return fclose(t->f) == 0 && rename(t->name, path) == 0; }
+#endif
+
+/* st == RG_OK: renames the file onto path and closes it; otherwise (or if that fails) removes it */
+static rg_status rg__tmp_finish(rg__tmpfile *t, const char *path, rg_status st) {
+    if (st != RG_OK) {
+        rg__tmp_discard(t);
+        return st;
+    }
+    if (!rg__tmp_commit(t, path)) {
+        st = rg__ck_write_fail(path);
+        remove(t->name);
+    }
+    REVGNN_FREE(NULL, t->name);
+    return st;
+}
+
+RGDEF rg_status rg_checkpoint_writable(const char *path) {
+    rg__tmpfile t;
+    RG__CHECK_ARG(path && path[0], "rg_checkpoint_writable: %s path", path ? "empty" : "NULL");
+    RG__TRY(rg__tmp_open(&t, path));
+    rg__tmp_discard(&t);
+    return RG_OK;
+}
+
+/* ---- metadata: "key=value" pairs, checked before anything is used ---- */
+
+/* The next "key=value" of a text of pairs separated by spaces, as spans (a word without '='
+   is a key with an empty value); returns the position after it, NULL at the end. */
+static const char *rg__kv_next(const char *p, const char **key, size_t *nk, const char **val, size_t *nv) {
+    const char *eq;
+    while (*p == ' ') p++;
+    if (!*p) return NULL;
+    *key = p;
+    while (*p && *p != ' ') p++;
+    eq = (const char *)memchr(*key, '=', (size_t)(p - *key));
+    *nk = (size_t)((eq ? eq : p) - *key);
+    *val = eq ? eq + 1 : p;
+    *nv = (size_t)(p - *val);
+    return p;
+}
+
+/* the value of key[0, nkey) in a text of pairs, NULL if it has none */
+static const char *rg__kv_find(const char *text, const char *key, size_t nkey, size_t *nv) {
+    const char *k, *v;
+    size_t nk;
+    while ((text = rg__kv_next(text, &k, &nk, &v, nv)) != NULL)
+        if (nk == nkey && memcmp(k, key, nk) == 0) return v;
+    return NULL;
+}
+
+/* RG_OK when a checkpoint's configuration is the model's, else a message naming each field
+   that differs ("layers: checkpoint 16, model 64") */
+static rg_status rg__ck_config_diff(const char *path, const char *saved, const char *want) {
+    rg__text t;
+    int side;
+    rg_status st;
+    memset(&t, 0, sizeof t);
+    for (side = 0; side < 2; side++) { /* the model's fields, then any only the checkpoint has */
+        const char *p = side ? saved : want, *k, *v, *o;
+        size_t nk, nv, no;
+        while ((p = rg__kv_next(p, &k, &nk, &v, &nv)) != NULL) {
+            o = rg__kv_find(side ? want : saved, k, nk, &no);
+            if (side == 0 && (!o || no != nv || memcmp(o, v, nv) != 0))
+                rg__text_add(&t, "%s%.*s: checkpoint %.*s, model %.*s", t.len ? "; " : "", (int)nk, k, o ? (int)no : 4,
+                             o ? o : "none", (int)nv, v);
+            else if (side == 1 && !o)
+                rg__text_add(&t, "%s%.*s: checkpoint %.*s, model none", t.len ? "; " : "", (int)nk, k, (int)nv, v);
+        }
+    }
+    st = t.oom ? RG__FAIL(RG_ERR_OOM, "rg_checkpoint_load: out of host memory")
+         : t.len ? RG__FAIL(RG_ERR_FORMAT, "checkpoint %s was saved by another configuration (%s)", path, t.s)
+                 : RG_OK;
+    REVGNN_FREE(NULL, t.s);
+    return st;
+}
+
+/* the optimiser's fields as checkpoints name them, and what each must be */
+static const char *const rg__adam_keys[7] = {"lr", "beta1", "beta2", "eps", "weight_decay", "decoupled", "step"};
+static const char *const rg__adam_ranges[7] = {
+    "a finite number >= 0", "a number in [0, 1)", "a number in [0, 1)", "a finite number >= 0",
+    "a finite number >= 0", "0 or 1", "an integer in [0, 9223372036854775806]"};
+
+/* the index of the first field of a that is out of range, or -1 */
+static int rg__adam_invalid(const rg_adam *a) {
+    double v[5];
+    int k;
+    v[0] = a->lr, v[1] = a->beta1, v[2] = a->beta2, v[3] = a->eps, v[4] = a->weight_decay;
+    for (k = 0; k < 5; k++)
+        if (!(isfinite(v[k]) && v[k] >= 0 && (v[k] < 1 || (k != 1 && k != 2)))) return k;
+    if (a->decoupled != 0 && a->decoupled != 1) return 5;
+    return a->step >= 0 && a->step <= RG__COUNT_MAX ? -1 : 6;
+}
+
+static rg_status rg__ck_adam_bad(const char *path, int key, const char *v, size_t nv) {
+    return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: adam %s=%.*s is not %s", path, rg__adam_keys[key], (int)nv, v,
+                    rg__adam_ranges[key]);
+}
+
+/* A checkpoint's optimiser state into *out: every field present, a number and in range. */
+static rg_status rg__ck_adam_parse(const char *path, const char *text, rg_adam *out) {
+    const char *p = text, *k, *v;
+    size_t nk, nv;
+    int seen[7] = {0, 0, 0, 0, 0, 0, 0}, i;
+    rg_adam a = *out;
+    while ((p = rg__kv_next(p, &k, &nk, &v, &nv)) != NULL) {
+        char num[64], *end;
+        double d = 0;
+        int64_t c = 0;
+        int ok;
+        for (i = 0; i < 7 && !(strlen(rg__adam_keys[i]) == nk && memcmp(rg__adam_keys[i], k, nk) == 0); i++) {}
+        if (i == 7) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: unknown key '%.*s' in the adam state", path, (int)nk, k);
+        if (i < 5) {
+            ok = nv > 0 && nv < sizeof num;
+            if (ok) {
+                memcpy(num, v, nv);
+                num[nv] = '\0';
+                d = strtod(num, &end);
+                ok = end == num + nv;
+            }
+        } else {
+            ok = rg__parse_count(v, nv, &c);
+        }
+        if (!ok) return rg__ck_adam_bad(path, i, v, nv);
+        switch (i) {
+        case 0: a.lr = d; break;
+        case 1: a.beta1 = d; break;
+        case 2: a.beta2 = d; break;
+        case 3: a.eps = d; break;
+        case 4: a.weight_decay = d; break;
+        case 5: a.decoupled = c <= 1 ? (int)c : -1; break;
+        default: a.step = c; break;
+        }
+        seen[i] = 1;
+    }
+    for (i = 0; i < 7; i++)
+        if (!seen[i]) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: the adam state has no %s ('%s')", path, rg__adam_keys[i], text);
+    if ((i = rg__adam_invalid(&a)) >= 0) {
+        v = rg__kv_find(text, rg__adam_keys[i], strlen(rg__adam_keys[i]), &nv); /* seen, so found */
+        return rg__ck_adam_bad(path, i, v ? v : "", v ? nv : 0);
+    }
+    *out = a;
+    return RG_OK;
+}
 
 RGDEF rg_status rg_checkpoint_save(const rg_model *m, const rg_adam *opt, int64_t epoch, const char *path) {
     rg_ctx *ctx;
     rg__ck_entry *e;
     int64_t n, k, max_elems = 1;
     rg__text h;
-    char cfgtext[512], tmp[1024];
+    char cfgtext[512];
     unsigned char len8[8];
     uint64_t hlen;
     rg_real *host;
-    FILE *f;
-    int ok;
+    rg__tmpfile f;
+    rg_status st;
+    int bad;
     RG__CHECK_ARG(m && path, "rg_checkpoint_save: NULL %s", m ? "path" : "model");
+    RG__CHECK_ARG(path[0], "rg_checkpoint_save: empty path");
+    /* nothing is written that rg_checkpoint_load would refuse */
+    RG__CHECK_ARG(epoch >= 0 && epoch <= RG__COUNT_MAX, "rg_checkpoint_save: epoch %lld is not in [0, %lld]",
+                  (long long)epoch, (long long)RG__COUNT_MAX);
+    bad = opt ? rg__adam_invalid(opt) : -1;
+    RG__CHECK_ARG(bad < 0, "rg_checkpoint_save: the optimiser's %s is not %s", bad < 0 ? "" : rg__adam_keys[bad],
+                  bad < 0 ? "" : rg__adam_ranges[bad]);
     ctx = m->ctx;
     n = rg__ck_entries(m, NULL);
     e = (rg__ck_entry *)REVGNN_MALLOC(ctx, (size_t)n * sizeof(rg__ck_entry) + 1);
@@ -6120,30 +6491,32 @@ RGDEF rg_status rg_checkpoint_save(const rg_model *m, const rg_adam *opt, int64_
     }
     hlen = (uint64_t)h.len;
     for (k = 0; k < 8; k++) len8[k] = (unsigned char)(hlen >> (8 * k));
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    f = fopen(tmp, "wb");
-    ok = f && rg__write_all(f, len8, 8) && rg__write_all(f, h.s, h.len);
-    for (k = 0; ok && k < n; k++) {
-        rg_tensor t = rg_tensor_view(e[k].data, e[k].rows, e[k].cols);
-        ok = rg_tensor_download(ctx, t, host) == RG_OK &&
-             rg__write_all(f, host, (size_t)(e[k].rows * e[k].cols) * sizeof(rg_real));
+    st = rg__tmp_open(&f, path);
+    if (st == RG_OK) {
+        if (!rg__tmp_write(&f, len8, 8) || !rg__tmp_write(&f, h.s, h.len)) st = rg__ck_write_fail(path);
+        for (k = 0; st == RG_OK && k < n; k++) {
+            rg_tensor t = rg_tensor_view(e[k].data, e[k].rows, e[k].cols);
+            st = rg_tensor_download(ctx, t, host);
+            if (st == RG_OK && !rg__tmp_write(&f, host, (size_t)(e[k].rows * e[k].cols) * sizeof(rg_real)))
+                st = rg__ck_write_fail(path);
+        }
+        st = rg__tmp_finish(&f, path, st);
     }
-    if (f) ok = fclose(f) == 0 && ok;
     REVGNN_FREE(ctx, h.s);
     REVGNN_FREE(ctx, host);
     REVGNN_FREE(ctx, e);
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return RG__FAIL(RG_ERR_IO, "cannot write checkpoint %s: %s", path, strerror(errno));
-    }
-    return RG_OK;
+    return st;
 }
 
 /* ---- reading: a small parser for the one JSON shape safetensors headers have ---- */
 
 typedef struct rg__json {
     const char *p, *end;
+    const char *start; /* the header's first byte, byte 8 of the file */
 } rg__json;
+
+/* where the parser stands, as a byte offset from the start of the file */
+static long long rg__json_at(const rg__json *j) { return 8 + (long long)(j->p - j->start); }
 
 static void rg__json_ws(rg__json *j) {
     while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r')) j->p++;
@@ -6192,46 +6565,49 @@ typedef struct rg__ck_header {
     rg__ck_entry *e;   /* the model's entries, matched by name */
     int64_t n;
     int *seen;
-    char config[512], adam[512], epoch[32];
+    char config[512], adam[512], epoch[512];
+    int has_epoch;
     char want[512];    /* the model's configuration */
 } rg__ck_header;
 
+static rg_status rg__ck_malformed(const rg__json *j, const char *path, const char *what, const char *name) {
+    return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed %s%s%s%s at byte %lld", path, what, name ? " '" : "",
+                    name ? name : "", name ? "'" : "", rg__json_at(j));
+}
+
 static rg_status rg__ck_parse(rg__json *j, rg__ck_header *h, const char *path) {
     char key[128], val[512];
-    if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: the header is not a JSON object", path);
+    if (!rg__json_char(j, '{')) return rg__ck_malformed(j, path, "header (not a JSON object)", NULL);
     do {
-        if (!rg__json_string(j, key, sizeof key) || !rg__json_char(j, ':'))
-            return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed header near byte %ld", path, (long)(j->end - j->p));
+        if (!rg__json_string(j, key, sizeof key) || !rg__json_char(j, ':')) return rg__ck_malformed(j, path, "header", NULL);
         if (strcmp(key, "__metadata__") == 0) {
-            if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed __metadata__", path);
+            if (!rg__json_char(j, '{')) return rg__ck_malformed(j, path, "__metadata__", NULL);
             if (!rg__json_char(j, '}'))
                 do {
                     char mk[64];
                     if (!rg__json_string(j, mk, sizeof mk) || !rg__json_char(j, ':') || !rg__json_string(j, val, sizeof val))
-                        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed __metadata__", path);
+                        return rg__ck_malformed(j, path, "__metadata__", NULL);
                     if (!strcmp(mk, "config")) memcpy(h->config, val, sizeof val);
                     if (!strcmp(mk, "adam")) memcpy(h->adam, val, sizeof val);
-                    if (!strcmp(mk, "epoch")) rg__join(h->epoch, sizeof h->epoch, val, "");
+                    if (!strcmp(mk, "epoch")) memcpy(h->epoch, val, sizeof val), h->has_epoch = 1;
                 } while (rg__json_char(j, ','));
-            if (!h->config[0] || !rg__json_char(j, '}'))
-                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no revgnn configuration in __metadata__", path);
+            if (!rg__json_char(j, '}')) return rg__ck_malformed(j, path, "__metadata__", NULL);
+            if (!h->config[0]) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no revgnn configuration in __metadata__", path);
             /* before any tensor: a model of another configuration is the clearest message */
-            if (strcmp(h->config, h->want) != 0)
-                return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s was saved by another configuration: '%s', this model is '%s'",
-                                path, h->config, h->want);
+            RG__TRY(rg__ck_config_diff(path, h->config, h->want));
         } else {
             char field[32], dtype[16] = "";
             int64_t r = -1, c = -1, b = -1, e = -1, k;
-            if (!rg__json_char(j, '{')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
+            if (!rg__json_char(j, '{')) return rg__ck_malformed(j, path, "entry", key);
             do {
                 if (!rg__json_string(j, field, sizeof field) || !rg__json_char(j, ':'))
-                    return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
-                if (!strcmp(field, "dtype")) { if (!rg__json_string(j, dtype, sizeof dtype)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: bad dtype of '%s'", path, key); }
-                else if (!strcmp(field, "shape")) { if (!rg__json_pair(j, &r, &c)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' is not a 2-D tensor", path, key); }
-                else if (!strcmp(field, "data_offsets")) { if (!rg__json_pair(j, &b, &e)) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: bad offsets of '%s'", path, key); }
-                else return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: unknown field '%s' in '%s'", path, field, key);
+                    return rg__ck_malformed(j, path, "entry", key);
+                if (!strcmp(field, "dtype")) { if (!rg__json_string(j, dtype, sizeof dtype)) return rg__ck_malformed(j, path, "dtype of", key); }
+                else if (!strcmp(field, "shape")) { if (!rg__json_pair(j, &r, &c)) return rg__ck_malformed(j, path, "2-D shape of", key); }
+                else if (!strcmp(field, "data_offsets")) { if (!rg__json_pair(j, &b, &e)) return rg__ck_malformed(j, path, "data_offsets of", key); }
+                else return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: unknown field '%s' in '%s' at byte %lld", path, field, key, rg__json_at(j));
             } while (rg__json_char(j, ','));
-            if (!rg__json_char(j, '}')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed entry '%s'", path, key);
+            if (!rg__json_char(j, '}')) return rg__ck_malformed(j, path, "entry", key);
             for (k = 0; k < h->n && strcmp(h->e[k].name, key); k++) {}
             if (k == h->n) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: tensor '%s' is not in this model", path, key);
             if (strcmp(dtype, RG__ST_DTYPE))
@@ -6246,31 +6622,59 @@ static rg_status rg__ck_parse(rg__json *j, rg__ck_header *h, const char *path) {
             h->seen[k] = 1;
         }
     } while (rg__json_char(j, ','));
-    if (!rg__json_char(j, '}')) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: malformed header end", path);
+    if (!rg__json_char(j, '}')) return rg__ck_malformed(j, path, "header end", NULL);
     return RG_OK;
 }
 
-static int rg__kv_double(const char *text, const char *key, double *v) {
-    const char *p = strstr(text, key);
-    size_t n = strlen(key);
-    while (p && !((p == text || p[-1] == ' ') && p[n] == '=')) p = strstr(p + 1, key);
-    if (!p) return 0;
-    *v = strtod(p + n + 1, NULL);
-    return 1;
+/* tensors' byte ranges, sorted to find two that overlap */
+typedef struct rg__ck_span {
+    int64_t begin, end, k;
+} rg__ck_span;
+
+static int rg__ck_span_cmp(const void *a, const void *b) {
+    const rg__ck_span *x = (const rg__ck_span *)a, *y = (const rg__ck_span *)b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+/* Every tensor present, inside the data section, and no two sharing a byte. */
+static rg_status rg__ck_check_layout(const rg__ck_header *h, int64_t data_bytes, const char *path) {
+    rg__ck_span *s;
+    int64_t k;
+    rg_status st = RG_OK;
+    for (k = 0; k < h->n; k++) {
+        if (!h->seen[k]) return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: tensor '%s' is missing", path, h->e[k].name);
+        if (h->e[k].end > data_bytes)
+            return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated: '%s' ends at byte %lld of a %lld-byte data section",
+                            path, h->e[k].name, (long long)h->e[k].end, (long long)data_bytes);
+    }
+    s = (rg__ck_span *)REVGNN_MALLOC(NULL, (size_t)h->n * sizeof *s + 1);
+    if (!s) return RG__FAIL(RG_ERR_OOM, "rg_checkpoint_load: out of host memory");
+    for (k = 0; k < h->n; k++) s[k].begin = h->e[k].begin, s[k].end = h->e[k].end, s[k].k = k;
+    qsort(s, (size_t)h->n, sizeof *s, rg__ck_span_cmp);
+    for (k = 1; k < h->n && st == RG_OK; k++)
+        if (s[k].begin < s[k - 1].end)
+            st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' (data bytes %lld-%lld) overlaps '%s' (%lld-%lld)", path,
+                          h->e[s[k].k].name, (long long)s[k].begin, (long long)s[k].end, h->e[s[k - 1].k].name,
+                          (long long)s[k - 1].begin, (long long)s[k - 1].end);
+    REVGNN_FREE(NULL, s);
+    return st;
 }
 
 RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, const char *path) {
     rg_ctx *ctx;
     FILE *f;
-    unsigned char len8[8];
+    unsigned char head[9];
     uint64_t hlen = 0;
     long size;
     char *text = NULL;
     rg__ck_header h;
     rg__json j;
     rg_real *host = NULL;
-    int64_t k, data_bytes, max_elems = 1;
+    int64_t k, saved_epoch = 0, max_elems = 1;
+    rg_adam adam;
     rg_status st = RG_OK;
+    int pass;
     RG__CHECK_ARG(m && path, "rg_checkpoint_load: NULL %s", m ? "path" : "model");
     ctx = m->ctx;
     memset(&h, 0, sizeof h);
@@ -6280,12 +6684,17 @@ RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, co
         fclose(f);
         return RG__FAIL(RG_ERR_IO, "cannot read checkpoint %s", path);
     }
-    if (size < 8 || fread(len8, 1, 8, f) != 8) {
+    if (size < 8 || fread(head, 1, 9, f) < 8) {
         fclose(f);
         return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated (%ld bytes, no header length)", path, size);
     }
-    for (k = 0; k < 8; k++) hlen |= (uint64_t)len8[k] << (8 * k);
-    if (hlen < 2 || hlen > (uint64_t)size - 8 || hlen > 100000000) {
+    /* the format's header is a JSON object, so its first byte is '{' */
+    if (size < 9 || head[8] != '{') {
+        fclose(f);
+        return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: not a safetensors file (no JSON header after the 8-byte length)", path);
+    }
+    for (k = 0; k < 8; k++) hlen |= (uint64_t)head[k] << (8 * k);
+    if (hlen < 2 || hlen > (uint64_t)size - 8 || hlen > 100000000 || fseek(f, 8, SEEK_SET) != 0) {
         fclose(f);
         return RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: header length %llu does not fit a %ld-byte file", path,
                         (unsigned long long)hlen, size);
@@ -6300,44 +6709,44 @@ RGDEF rg_status rg_checkpoint_load(rg_model *m, rg_adam *opt, int64_t *epoch, co
         rg__ck_entries(m, h.e);
         memset(h.seen, 0, (size_t)h.n * sizeof(int));
         rg_config_format(&m->cfg, h.want, sizeof h.want);
-        j.p = text;
+        j.p = j.start = text;
         j.end = text + hlen;
         st = rg__ck_parse(&j, &h, path);
         if (st == RG_OK && !h.config[0])
             st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no revgnn configuration in __metadata__", path);
     }
-    data_bytes = (int64_t)size - 8 - (int64_t)hlen;
-    for (k = 0; st == RG_OK && k < h.n; k++) {
-        if (!h.seen[k]) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: tensor '%s' is missing", path, h.e[k].name);
-        else if (h.e[k].end > data_bytes)
-            st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: truncated: '%s' ends at byte %lld of a %lld-byte data section",
-                          path, h.e[k].name, (long long)h.e[k].end, (long long)data_bytes);
-        if (h.e[k].rows * h.e[k].cols > max_elems) max_elems = h.e[k].rows * h.e[k].cols;
+    if (st == RG_OK) st = rg__ck_check_layout(&h, (int64_t)size - 8 - (int64_t)hlen, path);
+    if (st == RG_OK && !h.has_epoch) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: no epoch in __metadata__", path);
+    if (st == RG_OK && !rg__parse_count(h.epoch, strlen(h.epoch), &saved_epoch))
+        st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: epoch=%s is not an integer in [0, %lld]", path, h.epoch,
+                      (long long)RG__COUNT_MAX);
+    if (st == RG_OK && opt) {
+        adam = *opt;
+        st = h.adam[0] ? rg__ck_adam_parse(path, h.adam, &adam)
+                       : RG__FAIL(RG_ERR_FORMAT, "checkpoint %s holds no optimiser state", path);
     }
-    if (st == RG_OK && opt && !h.adam[0]) st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s holds no optimiser state", path);
-    /* everything checked: now read into the model */
     if (st == RG_OK) {
+        for (k = 0; k < h.n; k++)
+            if (h.e[k].rows * h.e[k].cols > max_elems) max_elems = h.e[k].rows * h.e[k].cols;
         host = (rg_real *)REVGNN_MALLOC(ctx, (size_t)max_elems * sizeof(rg_real));
         if (!host) st = RG__FAIL(RG_ERR_OOM, "rg_checkpoint_load: out of host memory");
     }
-    for (k = 0; st == RG_OK && k < h.n; k++) {
-        size_t count = (size_t)(h.e[k].rows * h.e[k].cols);
-        if (fseek(f, (long)(8 + hlen + (uint64_t)h.e[k].begin), SEEK_SET) != 0 || fread(host, sizeof(rg_real), count, f) != count)
-            st = RG__FAIL(RG_ERR_IO, "checkpoint %s: cannot read '%s'", path, h.e[k].name);
-        else
-            st = rg_tensor_upload(ctx, rg_tensor_view(h.e[k].data, h.e[k].rows, h.e[k].cols), host);
-    }
-    if (st == RG_OK && opt) {
-        double v;
-        if (rg__kv_double(h.adam, "lr", &v)) opt->lr = v;
-        if (rg__kv_double(h.adam, "beta1", &v)) opt->beta1 = v;
-        if (rg__kv_double(h.adam, "beta2", &v)) opt->beta2 = v;
-        if (rg__kv_double(h.adam, "eps", &v)) opt->eps = v;
-        if (rg__kv_double(h.adam, "weight_decay", &v)) opt->weight_decay = v;
-        if (rg__kv_double(h.adam, "decoupled", &v)) opt->decoupled = (int)v;
-        if (rg__kv_double(h.adam, "step", &v)) opt->step = (int64_t)v;
-    }
-    if (st == RG_OK && epoch) *epoch = strtoll(h.epoch, NULL, 10);
+    /* pass 0 checks every value, pass 1 reads them into the model: nothing changes unless all
+       of the file is good */
+    for (pass = 0; pass < 2; pass++)
+        for (k = 0; st == RG_OK && k < h.n; k++) {
+            size_t count = (size_t)(h.e[k].rows * h.e[k].cols), i;
+            if (fseek(f, (long)(8 + hlen + (uint64_t)h.e[k].begin), SEEK_SET) != 0 || fread(host, sizeof(rg_real), count, f) != count)
+                st = RG__FAIL(RG_ERR_IO, "checkpoint %s: cannot read '%s'", path, h.e[k].name);
+            else if (pass == 1)
+                st = rg_tensor_upload(ctx, rg_tensor_view(h.e[k].data, h.e[k].rows, h.e[k].cols), host);
+            for (i = 0; st == RG_OK && pass == 0 && i < count; i++)
+                if (!isfinite(host[i]))
+                    st = RG__FAIL(RG_ERR_FORMAT, "checkpoint %s: '%s' holds a value that is not finite (%g at element %lld)",
+                                  path, h.e[k].name, (double)host[i], (long long)i);
+        }
+    if (st == RG_OK && opt) *opt = adam;
+    if (st == RG_OK && epoch) *epoch = saved_epoch;
     fclose(f);
     REVGNN_FREE(ctx, host);
     REVGNN_FREE(ctx, text);

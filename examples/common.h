@@ -258,12 +258,14 @@ static int ex_main(const ex_spec *s, int argc, char **argv) {
     rg_adam adam;
     rg_real *scores = NULL;
     rg_status st;
-    int code = ex_parse(s, argc, argv, &o), evaluated = 0;
+    int code = ex_parse(s, argc, argv, &o);
     int64_t epoch, first = 1, best_epoch = 0;
     double best[3] = {-1, -1, -1}, t0, loss = 0;
     char msg[1024];
     const char *metric_name;
     if (code) return code;
+    /* a save that cannot succeed fails now, not after the first epoch */
+    if (o.save && rg_checkpoint_writable(o.save) != RG_OK) return ex_fail(s, EX_BAD_INPUT, rg_last_error());
     memset(&ds, 0, sizeof ds);
     t0 = ex_now();
     st = ex_load(s, &o, &ds);
@@ -284,7 +286,13 @@ static int ex_main(const ex_spec *s, int argc, char **argv) {
     if (st == RG_OK && o.resume) {
         int64_t done = 0;
         st = rg_checkpoint_load(m, &adam, &done, o.resume);
-        first = done + 1;
+        if (st == RG_OK && done >= o.epochs) {
+            fprintf(stderr, "%s: nothing to train: %s is at epoch %lld, --epochs is %lld\n", s->name, o.resume,
+                    (long long)done, (long long)o.epochs);
+            code = EX_BAD_INPUT;
+            goto done;
+        }
+        first = done + 1; /* done < o.epochs: no overflow */
     }
     if (st == RG_OK) {
         scores = (rg_real *)malloc((size_t)(ds.n_nodes * ds.n_tasks) * sizeof(rg_real));
@@ -325,7 +333,6 @@ static int ex_main(const ex_spec *s, int argc, char **argv) {
         te = ex_now() - te;
         ex_duration(te * (double)(o.epochs - epoch), eta, sizeof eta);
         if (eval) {
-            evaluated = 1;
             if (metric[1] > best[1]) { memcpy(best, metric, sizeof best); best_epoch = epoch; }
             printf("epoch %4lld/%lld | loss %.4f | train %.4f valid %.4f test %.4f | %.1f s/epoch | ETA %s | peak %.1f MB\n",
                    (long long)epoch, (long long)o.epochs, loss, metric[0], metric[1], metric[2], te, eta,
@@ -335,10 +342,6 @@ static int ex_main(const ex_spec *s, int argc, char **argv) {
                    (long long)o.epochs, loss, te, eta, (double)rg_mem_peak(ctx) / 1e6);
         }
         fflush(stdout);
-    }
-    if (!evaluated) {
-        code = ex_fail(s, EX_BAD_INPUT, "nothing to train: the checkpoint is already at the last epoch");
-        goto done;
     }
     metric_name = ds.task == RG_TASK_MULTILABEL ? "rocauc" : "acc";
     snprintf(msg, sizeof msg, "best valid %s %.4f at epoch %lld: test %.4f", metric_name, best[1], (long long)best_epoch,

@@ -101,6 +101,56 @@ if [ -e "$tmp/no/dir/ck.safetensors.tmp" ] || [ -e "$tmp/no/dir/ck.safetensors" 
 else
     pass=$((pass + 1))
 fi
+# checkpoints, hardened: a --save that cannot work fails before training, metadata out of
+# range is refused naming key and value, a mismatch names the field, and a crashed save's
+# temporary file is removed by the next save
+ck_edit() { # src, dst, sed expression: the JSON header edited and its 8-byte length rewritten
+    n=$(od -An -t u1 -N8 "$1" | awk '{ v = 0; for (i = NF; i >= 1; i--) v = v * 256 + $i; print v }')
+    dd if="$1" bs=1 skip=8 count="$n" 2>/dev/null | sed "$3" > "$tmp/header"
+    m=$(wc -c < "$tmp/header")
+    {
+        i=0
+        while [ $i -lt 8 ]; do printf "\\$(printf %03o $(((m >> (8 * i)) & 255)))"; i=$((i + 1)); done
+        cat "$tmp/header"
+        tail -c +$((n + 9)) "$1"
+    } > "$2"
+}
+before_training() { # name, text the output must contain, command...: exit 2 before the data loads
+    name=$1 text=$2
+    shift 2
+    check "$name" 2 "$text" "$@"
+    if grep -q " nodes, .* parameters " "$tmp/out"; then
+        fail=$((fail + 1)); echo "FAIL $name: trained before failing"
+    else
+        pass=$((pass + 1))
+    fi
+}
+mkdir "$tmp/savedir"
+before_training "save into a directory" "$tmp/savedir: it is a directory" "$P" $small --save "$tmp/savedir"
+before_training "save under a file" "cannot write checkpoint $tmp/ck.safetensors/x" "$P" $small --save "$tmp/ck.safetensors/x"
+before_training "save into a missing folder" "cannot write checkpoint $tmp/no/dir/ck.safetensors" \
+    "$P" $small --save "$tmp/no/dir/ck.safetensors"
+ck_edit "$tmp/ck.safetensors" "$tmp/huge.safetensors" 's/"epoch":"2"/"epoch":"9223372036854775807"/'
+check "huge epoch" 2 "epoch=9223372036854775807 is not" timeout 60 "$P" $small --epochs 4 --resume "$tmp/huge.safetensors"
+ck_edit "$tmp/ck.safetensors" "$tmp/neg.safetensors" 's/"epoch":"2"/"epoch":"-3"/'
+check "negative epoch" 2 "epoch=-3 is not" "$P" $small --epochs 4 --resume "$tmp/neg.safetensors"
+ck_edit "$tmp/ck.safetensors" "$tmp/step.safetensors" 's/ step=[0-9]*"/ step=1e300"/'
+check "step not an integer" 2 "step=1e300 is not" "$P" $small --epochs 4 --resume "$tmp/step.safetensors"
+ck_edit "$tmp/ck.safetensors" "$tmp/lr.safetensors" 's/"lr=[^ ]*/"lr=nan/'
+check "lr not finite" 2 "lr=nan is not" "$P" $small --epochs 4 --resume "$tmp/lr.safetensors"
+check "at the last epoch" 2 "nothing to train: $tmp/ck.safetensors is at epoch 2" \
+    "$P" $small --epochs 2 --resume "$tmp/ck.safetensors"
+check "mismatch names the field" 2 "(hidden: checkpoint 16, model 32)" "$P" $small --hidden 32 --resume "$tmp/ck.safetensors"
+printf 'not a checkpoint at all\n' > "$tmp/text.safetensors"
+check "not safetensors" 2 "not a safetensors file" "$P" $small --resume "$tmp/text.safetensors"
+# what a save killed by another process (its lock gone) leaves; the next run removes it
+printf 'half a checkpoint' > "$tmp/ck.safetensors.4194305-0.tmp"
+check "stale temporary removed" 0 "result:" "$P" $small --epochs 1 --save "$tmp/ck.safetensors"
+if [ -e "$tmp/ck.safetensors.4194305-0.tmp" ] || ls "$tmp" | grep -q '\.tmp$'; then
+    fail=$((fail + 1)); echo "FAIL a temporary file outlived the save: $(ls "$tmp" | grep '\.tmp$')"
+else
+    pass=$((pass + 1))
+fi
 echo "examples: $pass checks passed, $fail failed"
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]
