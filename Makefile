@@ -100,6 +100,7 @@ test-compile:
 	@printf '#define REVGNN_IMPLEMENTATION\n#include "revgnn.h"\nint main(void) { return 0; }\n' > $(BUILD)/compile_check.c
 	$(CC) -std=c99 $(WARN) -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_c99.o
 	$(CC) -std=c99 $(WARN) -fopenmp -DREVGNN_REAL=double -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_omp.o
+	$(CC) -std=c99 $(WARN) -DREVGNN_NO_STDIO -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_nostdio.o
 	$(CXX) -x c++ -std=c++17 $(WARN) -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_cxx.o
 	@printf '#include "revgnn.h"\n#include "revgnn_cuda.cuh"\nint main(void) { return rg_cuda_device_count(); }\n' \
 	    > $(BUILD)/compile_check_cuda_decl.c

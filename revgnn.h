@@ -838,11 +838,17 @@ typedef struct rg_dataset {
     int32_t *split[3];     /* (split_size[k]) train, valid, test node ids, in file order */
     int64_t split_size[3];
 } rg_dataset;
+/* The longest CSV line the loader reads, in bytes: a cap on its line buffer, so that a file
+   with no line ends is refused by name (RG_ERR_FORMAT) instead of doubling a buffer until
+   memory runs out. 64 MiB is 40 000 times the longest line of any OGB node-property dataset
+   (ogbn-papers100M's 128 features, about 1.6 KB). */
+#define RG_CSV_MAX_LINE ((size_t)1 << 26)
 typedef struct rg_dataset_options {
     const char *split;     /* folder under split/ ("species", "time"), NULL = the only one there */
     int species_onehot;    /* append a one-hot species encoding (N, n_species) to x */
+    size_t max_line;       /* longest line accepted in any file, bytes (0: RG_CSV_MAX_LINE) */
 } rg_dataset_options;
-RGDEF rg_dataset_options rg_dataset_options_default(void); /* the only split, no one-hot */
+RGDEF rg_dataset_options rg_dataset_options_default(void); /* the only split, no one-hot, RG_CSV_MAX_LINE */
 /* Loads a dataset in the OGB raw node-property layout from dir (decompressed .csv files, no
    header; data/fetch.sh makes them):
       raw/edge.csv          E rows "u,v", 0-based; each edge stored once: (v,u) is added
@@ -857,10 +863,13 @@ RGDEF rg_dataset_options rg_dataset_options_default(void); /* the only split, no
    Without node features, x is the sum of each node's incident edge features (over its
    incoming edges once the reverse edges are added, as for ogbn-proteins); with
    species_onehot, the one-hot species follows in the last n_species columns.
-   Every line is validated: a malformed number, a wrong column count, a node id out of
-   range or repeated in a split, or row counts that disagree between files is RG_ERR_FORMAT,
-   a missing required file RG_ERR_IO, each with a message "path:line: ..." that names the
-   value. ctx (may be NULL) only goes to REVGNN_MALLOC for the dataset's arrays; on failure
+   Every line is validated: a malformed number, a value beyond rg_real's range (read, or
+   summed into x), a wrong column count, a line longer than max_line, a node id out of range
+   or repeated in a split, an empty split, a class id not below N, a count larger than its
+   file can hold, or row counts that disagree between files is RG_ERR_FORMAT; a missing
+   folder or required file RG_ERR_IO; each with a message "path:line: ..." that names the
+   value (invisible bytes shown as \xNN). As OGB's own reader, a UTF-8 BOM at the start of a
+   file, one empty last line, and an empty edge-feat.csv when there are no edges are fine. ctx (may be NULL) only goes to REVGNN_MALLOC for the dataset's arrays; on failure
    *out is zeroed and nothing is held. */
 RGDEF rg_status rg_dataset_load_ogb(rg_ctx *ctx, const char *dir, const rg_dataset_options *options,
                                     rg_dataset *out); /* not under REVGNN_NO_STDIO */
@@ -988,6 +997,7 @@ RGDEF rg_status rg_evaluate(const rg_dataset *ds, const rg_real *scores, double 
 #include <errno.h>
 #if defined(__unix__) || defined(__APPLE__)
 #include <dirent.h> /* finding the only split folder of a dataset */
+#include <sys/stat.h> /* telling a folder from a data file */
 #define RG__HAVE_DIRENT 1
 #endif
 #if defined(__unix__) || defined(__APPLE__)
@@ -1160,6 +1170,7 @@ static rg_status rg__fail_at(const char *file, int line, rg_status status, const
 #define RG__OP_FAIL(ctx, st, ...) \
     do { if ((ctx)->status == RG_OK) (ctx)->status = RG__FAIL((st), __VA_ARGS__); } while (0)
 
+#ifndef REVGNN_NO_STDIO /* only file names need it */
 /* a + b + c in a new REVGNN_MALLOC'd string (NULL with an OOM error recorded): names built at their
    true length, never cut to a fixed buffer */
 static char *rg__str_join(const char *a, const char *b, const char *c) {
@@ -1174,6 +1185,7 @@ static char *rg__str_join(const char *a, const char *b, const char *c) {
     memcpy(s + na + nb, c, nc + 1);
     return s;
 }
+#endif
 
 /* ============================== context, allocator, memory accounting ============================== */
 
@@ -5294,6 +5306,7 @@ RGDEF rg_dataset_options rg_dataset_options_default(void) {
     rg_dataset_options o;
     o.split = NULL;
     o.species_onehot = 0;
+    o.max_line = RG_CSV_MAX_LINE;
     return o;
 }
 
@@ -5320,17 +5333,26 @@ static void *rg__host_array(rg_ctx *ctx, int64_t count, size_t elem, const char 
     return p;
 }
 
+#define RG__REAL_NAME (sizeof(rg_real) == sizeof(float) ? "float" : "double") /* for messages */
+
 /* x[i, 0 : edge_dim] (rows of stride ld) = the sum, in double and CSR order, of the features
    of node i's incoming edges: with the reverse edges added, every edge touching i once (a
-   self-loop twice). The node features of ogbn-proteins, which ships none. */
-static void rg__x_from_edges(const rg_graph *g, rg_real *x, int64_t ld) {
+   self-loop twice). The node features of ogbn-proteins, which ships none. A sum beyond
+   rg_real's range is RG_ERR_FORMAT naming source, the file the features came from. */
+static rg_status rg__x_from_edges(const rg_graph *g, rg_real *x, int64_t ld, const char *source) {
     int64_t i, e, f, d = g->edge_dim;
     for (i = 0; i < g->n_nodes; i++)
         for (f = 0; f < d; f++) {
             double acc = 0;
             for (e = g->rowptr[i]; e < g->rowptr[i + 1]; e++) acc += g->edge_feat[e * d + f];
             x[i * ld + f] = (rg_real)acc;
+            if (!isfinite(x[i * ld + f]))
+                return RG__FAIL(RG_ERR_FORMAT,
+                                "%s: node %lld, column %lld: the sum of its %lld edges' features, %g, is beyond the "
+                                "range of %s", source, (long long)i, (long long)(f + 1),
+                                (long long)(g->rowptr[i + 1] - g->rowptr[i]), acc, RG__REAL_NAME);
         }
+    return RG_OK;
 }
 
 /* x[i, off : off + n_species] (rows of stride ld) = the one-hot encoding of species[i] */
@@ -5349,15 +5371,16 @@ static void rg__x_onehot(rg_real *x, int64_t ld, int64_t off, const int32_t *spe
    rg_dataset_load_ogb 28-39 s, of which rg_graph_from_coo on the 79 M directed edges 12-16 s. */
 
 #define RG__CSV_BLOCK ((size_t)1 << 24)
-#define RG__PATH_MAX 1024
 
 typedef struct rg__csv {
     rg_ctx *ctx;
     FILE *f;               /* NULL: an optional file that is absent */
-    char path[RG__PATH_MAX];
+    char *path;            /* dir/name, REVGNN_MALLOC'd */
     char *buf;             /* (cap) bytes; [pos, len) not yet returned */
     size_t cap, len, pos;
-    int eof;
+    size_t max_line;       /* longest line accepted (rg_dataset_options.max_line) */
+    int64_t size;          /* bytes in the file, -1 when unknown */
+    int eof, bom_seen;     /* bom_seen: line 1 was returned, without its UTF-8 BOM */
     int64_t line;          /* 1-based number of the line last returned */
 } rg__csv;
 
@@ -5372,11 +5395,17 @@ static rg_status rg__csv_fail(const char *file, int line, const rg__csv *r, rg_s
 /* RG__FAIL with "path:line: " in front */
 #define RG__CSV_FAIL(r, st, ...) rg__csv_fail(__FILE__, __LINE__, (r), (st), __VA_ARGS__)
 
-static rg_status rg__path(char *dst, const char *dir, const char *name) {
-    int n = snprintf(dst, RG__PATH_MAX, "%s/%s", dir, name);
-    if (n < 0 || n >= RG__PATH_MAX)
-        return RG__FAIL(RG_ERR_ARG, "the path %s/%s is longer than %d bytes", dir, name, RG__PATH_MAX - 1);
-    return RG_OK;
+/* [p, p + n) in out (cap >= 5 bytes), bytes outside printable ASCII written \xNN (a NUL, a BOM,
+   a control character would not show), cut where out is full */
+static const char *rg__escape(char *out, size_t cap, const char *p, size_t n) {
+    size_t i, k = 0;
+    for (i = 0; i < n && k + 5 <= cap; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 0x20 && c < 0x7f) out[k++] = (char)c;
+        else k += (size_t)snprintf(out + k, cap - k, "\\x%02x", c);
+    }
+    out[k] = '\0';
+    return out;
 }
 
 static int rg__cmp_i32(const void *a, const void *b) {
@@ -5393,38 +5422,69 @@ static int rg__file_exists(const char *path) {
 /* Opens dir/name. An absent optional file leaves r->f NULL; an absent required one is
    RG_ERR_IO. A file present only compressed is RG_ERR_IO either way: skipping it would
    silently drop data. */
-static rg_status rg__csv_open(rg__csv *r, rg_ctx *ctx, const char *dir, const char *name, int required) {
-    char gz[RG__PATH_MAX + 3];
-    memset(r, 0, sizeof *r);
-    r->ctx = ctx;
-    RG__TRY(rg__path(r->path, dir, name));
-    r->f = fopen(r->path, "rb");
-    if (!r->f) {
-        const char *why = strerror(errno);
-        snprintf(gz, sizeof gz, "%s.gz", r->path);
-        if (rg__file_exists(gz))
-            return RG__FAIL(RG_ERR_IO, "%s is missing but %s is there: run data/fetch.sh, or gunzip it", r->path, gz);
-        return required ? RG__FAIL(RG_ERR_IO, "cannot open %s: %s", r->path, why) : RG_OK;
-    }
-    r->cap = RG__CSV_BLOCK;
-    r->buf = (char *)REVGNN_MALLOC(ctx, r->cap);
-    if (!r->buf) {
-        fclose(r->f);
-        r->f = NULL;
-        return RG__FAIL(RG_ERR_OOM, "out of host memory for a read buffer of %zu bytes", r->cap);
-    }
-    return RG_OK;
-}
-
 static void rg__csv_close(rg__csv *r) {
     if (r->f) fclose(r->f);
     REVGNN_FREE(r->ctx, r->buf);
+    REVGNN_FREE(NULL, r->path);
     r->f = NULL;
     r->buf = NULL;
+    r->path = NULL;
+}
+
+static rg_status rg__csv_open(rg__csv *r, rg_ctx *ctx, const char *dir, const char *name, int required,
+                              size_t max_line) {
+    rg_status st = RG_OK;
+    memset(r, 0, sizeof *r);
+    r->ctx = ctx;
+    r->max_line = max_line;
+    r->size = -1;
+    if (!(r->path = rg__str_join(dir, "/", name))) return RG_ERR_OOM;
+    r->f = fopen(r->path, "rb");
+    if (!r->f) {
+        int err = errno;
+        char *gz = rg__str_join(r->path, ".gz", "");
+        if (!gz) st = RG_ERR_OOM;
+        else if (rg__file_exists(gz))
+            st = RG__FAIL(RG_ERR_IO, "%s is missing but %s is there: run data/fetch.sh, or gunzip it", r->path, gz);
+        else if (required)
+            st = RG__FAIL(RG_ERR_IO, "cannot open %s: %s", r->path, strerror(err));
+        REVGNN_FREE(NULL, gz);
+        rg__csv_close(r);
+        return st;
+    }
+#ifdef RG__HAVE_DIRENT
+    {
+        struct stat sb;
+        if (stat(r->path, &sb) == 0 && S_ISDIR(sb.st_mode))
+            st = RG__FAIL(RG_ERR_IO, "%s is a folder, not a file", r->path);
+    }
+#endif
+    if (st == RG_OK) { /* the size bounds the rows a count file may claim */
+        long size = fseek(r->f, 0, SEEK_END) == 0 ? ftell(r->f) : -1;
+        r->size = size;
+        if (fseek(r->f, 0, SEEK_SET) != 0) st = RG__FAIL(RG_ERR_IO, "cannot rewind %s", r->path);
+    }
+    r->cap = RG__CSV_BLOCK;
+    if (st == RG_OK && !(r->buf = (char *)REVGNN_MALLOC(ctx, r->cap)))
+        st = RG__FAIL(RG_ERR_OOM, "out of host memory for a read buffer of %zu bytes", r->cap);
+    if (st != RG_OK) rg__csv_close(r);
+    return st;
+}
+
+/* reads more of the file after [0, len) */
+static rg_status rg__csv_fill(rg__csv *r) {
+    size_t got = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
+    if (got == 0) {
+        if (ferror(r->f)) return RG__CSV_FAIL(r, RG_ERR_IO, "read error after this line: %s", strerror(errno));
+        r->eof = 1;
+    }
+    r->len += got;
+    return RG_OK;
 }
 
 /* The next line as [*s, *e) without its "\n" or "\r\n"; *s NULL at the end of the file. The
-   pointers stay valid until the next call. */
+   pointers stay valid until the next call. As OGB's reader (pandas), a UTF-8 BOM before line
+   1 and one empty last line are skipped; a line over max_line bytes is RG_ERR_FORMAT. */
 static rg_status rg__csv_line(rg__csv *r, const char **s, const char **e) {
     char *nl;
     for (;;) {
@@ -5434,6 +5494,7 @@ static rg_status rg__csv_line(rg__csv *r, const char **s, const char **e) {
         memmove(r->buf, r->buf + r->pos, r->len - r->pos);
         r->len -= r->pos;
         r->pos = 0;
+        if (r->len > r->max_line) break; /* refused below, before the buffer grows */
         if (r->len == r->cap) { /* a line longer than the buffer */
             char *bigger = (char *)REVGNN_MALLOC(r->ctx, 2 * r->cap);
             if (!bigger) return RG__CSV_FAIL(r, RG_ERR_OOM, "out of host memory for a line of over %zu bytes", r->cap);
@@ -5442,34 +5503,44 @@ static rg_status rg__csv_line(rg__csv *r, const char **s, const char **e) {
             r->buf = bigger;
             r->cap *= 2;
         }
-        {
-            size_t got = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
-            if (got == 0) {
-                if (ferror(r->f)) return RG__CSV_FAIL(r, RG_ERR_IO, "read error after this line");
-                r->eof = 1;
-            }
-            r->len += got;
-        }
+        RG__TRY(rg__csv_fill(r));
     }
     if (!nl) {
         if (r->pos >= r->len) { /* end of file */
             *s = *e = NULL;
             return RG_OK;
         }
-        nl = r->buf + r->len; /* a last line without "\n" */
+        nl = r->buf + r->len; /* a last line without "\n" (or one too long to hold) */
     }
     *s = r->buf + r->pos;
     *e = nl;
     if (*e > *s && (*e)[-1] == '\r') (*e)--;
     r->pos = (size_t)(nl - r->buf) + 1;
     r->line++;
+    if ((size_t)(*e - *s) > r->max_line)
+        return RG__CSV_FAIL(r, RG_ERR_FORMAT, "the line is longer than %zu bytes (rg_dataset_options.max_line)",
+                            r->max_line);
+    if (!r->bom_seen && *e - *s >= 3 && !memcmp(*s, "\xEF\xBB\xBF", 3)) *s += 3;
+    r->bom_seen = 1;
+    if (*s == *e && r->pos >= r->len) { /* an empty line with nothing buffered after it: the last? */
+        if (!r->eof) {
+            r->len = r->pos = 0;
+            RG__TRY(rg__csv_fill(r));
+        }
+        if (r->pos >= r->len) {
+            r->line--;
+            *s = *e = NULL;
+            return RG_OK;
+        }
+        *s = *e = r->buf; /* no: a blank line, refused by the caller */
+    }
     return RG_OK;
 }
 
 static rg_status rg__csv_rewind(rg__csv *r) {
     if (fseek(r->f, 0, SEEK_SET) != 0) return RG__FAIL(RG_ERR_IO, "cannot rewind %s", r->path);
     r->len = r->pos = 0;
-    r->eof = 0;
+    r->eof = r->bom_seen = 0;
     r->line = 0;
     return RG_OK;
 }
@@ -5483,6 +5554,22 @@ static rg_status rg__csv_count(rg__csv *r, int64_t *rows) {
     }
     *rows = r->line;
     return rg__csv_rewind(r);
+}
+
+static rg_status rg__csv_short(rg__csv *r, int64_t rows, const char *rows_from) {
+    r->line = rows;
+    return RG__CSV_FAIL(r, RG_ERR_FORMAT, "the file ends after %lld rows, short of %s", (long long)rows, rows_from);
+}
+
+/* Before the arrays for rows rows of cols values are allocated, with r at its start: a file
+   too small to hold them ("v," per value, the last "\n" optional) is counted and refused,
+   so that a count file claiming 2^31 nodes is bad input, not an out-of-memory. */
+static rg_status rg__csv_fits(rg__csv *r, int64_t rows, int64_t cols, const char *rows_from) {
+    int64_t have = 0;
+    if (r->size < 0 || rows <= 0 || cols <= 0 || (uint64_t)r->size >= (uint64_t)rows * 2 * (uint64_t)cols - 1)
+        return RG_OK;
+    RG__TRY(rg__csv_count(r, &have));
+    return have < rows ? rg__csv_short(r, have, rows_from) : RG_OK; /* else a bad row, found by the reader */
 }
 
 static int64_t rg__csv_cols(const char *s, const char *e) {
@@ -5557,8 +5644,8 @@ static const char *rg__parse_real(const char *p, const char *e, double *out) {
         if (n >= sizeof tmp) return NULL;
         memcpy(tmp, start, n);
         tmp[n] = '\0';
-        *out = strtod(tmp, &end);
-        if (end != tmp + n || !isfinite(*out)) return NULL;
+        *out = strtod(tmp, &end); /* +-HUGE_VAL beyond double: the caller names it */
+        if (end != tmp + n) return NULL;
     }
     return p;
 }
@@ -5568,9 +5655,11 @@ static rg_status rg__csv_row_fail(const rg__csv *r, const char *s, const char *e
                                   int ints) {
     int64_t n = rg__csv_cols(s, e);
     const char *t = p;
+    char shown[161];
     if (n != cols) return RG__CSV_FAIL(r, RG_ERR_FORMAT, "%lld columns, expected %lld", (long long)n, (long long)cols);
     while (t < e && *t != ',') t++;
-    return RG__CSV_FAIL(r, RG_ERR_FORMAT, "\"%.*s\" is not %s", (int)(t - p > 40 ? 40 : t - p), p,
+    return RG__CSV_FAIL(r, RG_ERR_FORMAT, "\"%s\" is not %s",
+                        rg__escape(shown, sizeof shown, p, (size_t)(t - p > 40 ? 40 : t - p)),
                         ints ? "an integer" : "a number");
 }
 
@@ -5599,6 +5688,12 @@ static rg_status rg__csv_table(rg__csv *r, int64_t n_rows, const char *rows_from
                 double v;
                 q = rg__parse_real(p, e, &v);
                 if (q) rv[k * ld + c] = (rg_real)v;
+                if (q && !isfinite(rv[k * ld + c])) {
+                    char shown[161];
+                    return RG__CSV_FAIL(r, RG_ERR_FORMAT, "column %lld: %s is beyond the range of %s",
+                                        (long long)(c + 1), rg__escape(shown, sizeof shown, p, (size_t)(q - p)),
+                                        RG__REAL_NAME);
+                }
             }
             if (q) while (q < e && (*q == ' ' || *q == '\t')) q++;
             /* a value ends at "," before the last column and at the end of the line after it */
@@ -5607,8 +5702,7 @@ static rg_status rg__csv_table(rg__csv *r, int64_t n_rows, const char *rows_from
             p = q + 1; /* past the "," (unused after the last column) */
         }
     }
-    if (k != n_rows)
-        return RG__CSV_FAIL(r, RG_ERR_FORMAT, "the file ends after %lld rows, short of %s", (long long)k, rows_from);
+    if (k != n_rows) return rg__csv_short(r, k, rows_from);
     return RG_OK;
 }
 
@@ -5618,6 +5712,7 @@ typedef struct rg__ogb {
     rg_ctx *ctx;
     const char *dir;
     int onehot;            /* the species_onehot option */
+    size_t max_line;       /* the max_line option */
     rg_dataset ds;         /* what is built so far: freed whole on failure */
     char n_from[128];      /* what fixed N, for messages */
     int64_t n_edges;       /* E, edges as stored (once) */
@@ -5632,7 +5727,7 @@ static rg_status rg__ogb_count(rg__ogb *L, const char *name, int64_t lo, int64_t
     rg__csv r;
     int32_t v = -1;
     rg_status st;
-    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, name, 0));
+    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, name, 0, L->max_line));
     *value = -1;
     if (!r.f) return RG_OK;
     st = rg__csv_table(&r, 1, "the one count it holds", 1, NULL, 0, &v, lo, INT32_MAX, "count");
@@ -5648,7 +5743,7 @@ static rg_status rg__ogb_labels(rg__ogb *L, int64_t n) {
     int64_t cols = 0, k, c;
     int32_t *ints = NULL;
     rg_status st;
-    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/node-label.csv", 1));
+    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/node-label.csv", 1, L->max_line));
     if (n >= 0) {
         snprintf(L->n_from, sizeof L->n_from, "the %lld nodes in raw/num-node-list.csv", (long long)n);
         st = RG_OK;
@@ -5658,11 +5753,13 @@ static rg_status rg__ogb_labels(rg__ogb *L, int64_t n) {
         if (st == RG_OK && n >= INT32_MAX) st = RG__CSV_FAIL(&r, RG_ERR_FORMAT, "more than %d nodes", INT32_MAX - 1);
     }
     if (st == RG_OK) st = rg__csv_peek_cols(&r, &cols);
+    if (st == RG_OK) st = rg__csv_fits(&r, n, cols, L->n_from);
     if (st == RG_OK && !(ints = (int32_t *)rg__host_array(L->ctx, n * cols, sizeof(int32_t), "node labels")))
         st = RG_ERR_OOM;
-    /* one column: class ids (multi-class); several: 0/1 per task (multi-label) */
+    /* one column: class ids (multi-class), below N (the classes size the model's output: a
+       stray id must not ask for gigabytes); several: 0/1 per task (multi-label) */
     if (st == RG_OK)
-        st = rg__csv_table(&r, n, L->n_from, cols, NULL, 0, ints, 0, cols == 1 ? INT32_MAX : 2,
+        st = rg__csv_table(&r, n, L->n_from, cols, NULL, 0, ints, 0, cols == 1 ? n : 2,
                            cols == 1 ? "class id" : "label");
     rg__csv_close(&r);
     if (st == RG_OK) {
@@ -5687,55 +5784,144 @@ static rg_status rg__ogb_labels(rg__ogb *L, int64_t n) {
     return st;
 }
 
-/* *name = the only folder under dir/split that holds a train.csv (or train.csv.gz) */
-static rg_status rg__ogb_find_split(const char *dir, char *name, size_t cap) {
+/* The splits of dir: the folders under dir/split holding a train.csv (or train.csv.gz).
+   *count of them; *first (REVGNN_MALLOC'd, NULL when none) one of them; *names all of them,
+   ", "-separated, for messages (REVGNN_MALLOC'd, NULL when none). */
+static rg_status rg__ogb_splits(const char *dir, char **first, char **names, int *count) {
+    char *folder = rg__str_join(dir, "/split/", "");
+    rg_status st = RG_OK;
+    *first = *names = NULL;
+    *count = 0;
+    if (!folder) return RG_ERR_OOM;
 #ifdef RG__HAVE_DIRENT
-    char folder[RG__PATH_MAX], probe[RG__PATH_MAX + 16], other[256] = "";
-    struct dirent *ent;
-    int found = 0;
-    DIR *d;
-    RG__TRY(rg__path(folder, dir, "split"));
-    d = opendir(folder);
-    if (!d) return RG__FAIL(RG_ERR_IO, "cannot open the split folder %s: %s", folder, strerror(errno));
-    while ((ent = readdir(d)) != NULL) {
-        int n = snprintf(probe, sizeof probe, "%s/%s/train.csv", folder, ent->d_name);
-        if (ent->d_name[0] == '.' || n < 0 || (size_t)n + 3 >= sizeof probe || strlen(ent->d_name) >= cap) continue;
-        if (!rg__file_exists(probe) && !rg__file_exists(strcat(probe, ".gz"))) continue;
-        if (found++ == 0) strcpy(name, ent->d_name);
-        else if (!other[0]) snprintf(other, sizeof other, "%s", ent->d_name);
+    {
+        struct dirent *ent;
+        DIR *d = opendir(folder);
+        if (!d) st = RG__FAIL(RG_ERR_IO, "cannot open the split folder %s: %s", folder, strerror(errno));
+        while (st == RG_OK && (ent = readdir(d)) != NULL) {
+            char *probe, *gz = NULL;
+            if (ent->d_name[0] == '.') continue;
+            probe = rg__str_join(folder, ent->d_name, "/train.csv");
+            if (probe) gz = rg__str_join(probe, ".gz", "");
+            if (!gz) st = RG_ERR_OOM;
+            else if (rg__file_exists(probe) || rg__file_exists(gz)) {
+                char *more = rg__str_join(*names ? *names : "", *names ? ", " : "", ent->d_name);
+                if (!more) st = RG_ERR_OOM;
+                REVGNN_FREE(NULL, *names);
+                *names = more;
+                if (st == RG_OK && !*first && !(*first = rg__str_join(ent->d_name, "", ""))) st = RG_ERR_OOM;
+                (*count)++;
+            }
+            REVGNN_FREE(NULL, probe);
+            REVGNN_FREE(NULL, gz);
+        }
+        if (d) closedir(d);
     }
-    closedir(d);
-    if (found == 0) return RG__FAIL(RG_ERR_IO, "no split under %s: no %s/<name>/train.csv", folder, folder);
-    if (found > 1)
-        return RG__FAIL(RG_ERR_ARG, "%d splits under %s (%s, %s%s): choose one with rg_dataset_options.split",
-                        found, folder, name, other, found > 2 ? ", ..." : "");
-    return RG_OK;
 #else
-    (void)name; (void)cap;
-    return RG__FAIL(RG_ERR_ARG, "this platform cannot list %s/split: choose a split with rg_dataset_options.split",
-                    dir);
+    st = RG__FAIL(RG_ERR_ARG, "this platform cannot list %s: choose a split with rg_dataset_options.split", folder);
 #endif
+    REVGNN_FREE(NULL, folder);
+    if (st != RG_OK) {
+        REVGNN_FREE(NULL, *first);
+        REVGNN_FREE(NULL, *names);
+        *first = *names = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+/* RG_OK when dir is a folder that holds a dataset's raw files (or one of them, compressed);
+   else RG_ERR_IO saying which: a mistyped --data names the folder, an empty one the layout */
+static rg_status rg__ogb_check_folder(const char *dir) {
+    static const char *const raw[4] = {"/raw/edge.csv", "/raw/edge.csv.gz", "/raw/node-label.csv",
+                                       "/raw/node-label.csv.gz"};
+    int k, found = 0;
+#ifdef RG__HAVE_DIRENT
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        if (errno == ENOENT) return RG__FAIL(RG_ERR_IO, "the dataset folder %s does not exist", dir);
+        return RG__FAIL(RG_ERR_IO, "cannot open the dataset folder %s: %s", dir, strerror(errno));
+    }
+    if (!S_ISDIR(sb.st_mode)) return RG__FAIL(RG_ERR_IO, "%s is a file, not a dataset folder", dir);
+#endif
+    for (k = 0; k < 4 && !found; k++) {
+        char *path = rg__str_join(dir, raw[k], "");
+        if (!path) return RG_ERR_OOM;
+        found = rg__file_exists(path);
+        REVGNN_FREE(NULL, path);
+    }
+    if (!found)
+        return RG__FAIL(RG_ERR_IO, "%s holds no dataset in the OGB layout: expected raw/edge.csv, raw/node-label.csv "
+                        "and split/<name>/{train,valid,test}.csv (optional: raw/node-feat.csv, raw/edge-feat.csv, "
+                        "raw/node_species.csv, raw/num-node-list.csv, raw/num-edge-list.csv)", dir);
+    return RG_OK;
+}
+
+/* *name = the split to read: the one asked for, which must be there (else the message lists
+   those that are), or the only one under dir/split. *owned is what to free afterwards. */
+static rg_status rg__ogb_pick_split(const char *dir, const char *asked, const char **name, char **owned) {
+    char *first = NULL, *names = NULL, *train = NULL, *gz = NULL;
+    int count = 0;
+    rg_status st = RG_OK;
+    *name = asked;
+    *owned = NULL;
+    if (asked) {
+        train = rg__str_join(dir, "/split/", asked);
+        if (train) {
+            char *t = rg__str_join(train, "/train.csv", "");
+            REVGNN_FREE(NULL, train);
+            train = t;
+        }
+        if (train) gz = rg__str_join(train, ".gz", "");
+        if (!gz) st = RG_ERR_OOM;
+        else if (!rg__file_exists(train) && !rg__file_exists(gz)) {
+            rg_status listed = rg__ogb_splits(dir, &first, &names, &count);
+            st = RG__FAIL(RG_ERR_IO, "cannot open %s: no split %s; the splits there: %s", train, asked,
+                          listed != RG_OK ? "(cannot list them)" : count ? names : "none");
+        }
+    } else {
+        st = rg__ogb_splits(dir, &first, &names, &count);
+        if (st == RG_OK && count == 0)
+            st = RG__FAIL(RG_ERR_IO, "no split under %s/split: no %s/split/<name>/train.csv", dir, dir);
+        else if (st == RG_OK && count > 1)
+            st = RG__FAIL(RG_ERR_ARG, "%d splits under %s/split (%s): choose one with rg_dataset_options.split",
+                          count, dir, names);
+        if (st == RG_OK) {
+            *name = *owned = first;
+            first = NULL;
+        }
+    }
+    REVGNN_FREE(NULL, first);
+    REVGNN_FREE(NULL, names);
+    REVGNN_FREE(NULL, train);
+    REVGNN_FREE(NULL, gz);
+    return st;
 }
 
 /* split/<name>/{train,valid,test}.csv: node ids in [0, N), none repeated within a file */
 static rg_status rg__ogb_split(rg__ogb *L, const char *name) {
     static const char *const parts[3] = {"train", "valid", "test"};
     rg_dataset *ds = &L->ds;
-    char rel[RG__PATH_MAX];
+    char *folder = rg__str_join("split/", name, "/");
     int64_t *line_of; /* (N) the 1-based line where a node id was seen in the current file, 0 if not */
     int64_t k, j;
     rg_status st = RG_OK;
-    if (strlen(name) + 16 >= sizeof rel) return RG__FAIL(RG_ERR_ARG, "split name %s is too long", name);
-    line_of = (int64_t *)rg__host_array(L->ctx, ds->n_nodes, sizeof(int64_t), "split checks");
-    if (!line_of) return RG_ERR_OOM;
+    line_of = folder ? (int64_t *)rg__host_array(L->ctx, ds->n_nodes, sizeof(int64_t), "split checks") : NULL;
+    if (!line_of) {
+        REVGNN_FREE(NULL, folder);
+        return RG_ERR_OOM;
+    }
     memset(line_of, 0, (size_t)ds->n_nodes * sizeof(int64_t));
     for (k = 0; k < 3 && st == RG_OK; k++) {
         rg__csv r;
         int64_t m = 0;
-        snprintf(rel, sizeof rel, "split/%s/%s.csv", name, parts[k]);
-        st = rg__csv_open(&r, L->ctx, L->dir, rel, 1);
+        char *rel = rg__str_join(folder, parts[k], ".csv");
+        st = rel ? rg__csv_open(&r, L->ctx, L->dir, rel, 1, L->max_line) : RG_ERR_OOM;
+        REVGNN_FREE(NULL, rel);
         if (st != RG_OK) break;
         st = rg__csv_count(&r, &m);
+        /* an empty split would only show up after training, as a metric over no rows */
+        if (st == RG_OK && m == 0) st = RG__CSV_FAIL(&r, RG_ERR_FORMAT, "no node ids: a split needs at least one");
         if (st == RG_OK && !(ds->split[k] = (int32_t *)rg__host_array(L->ctx, m, sizeof(int32_t), "a split")))
             st = RG_ERR_OOM;
         if (st == RG_OK)
@@ -5753,6 +5939,7 @@ static rg_status rg__ogb_split(rg__ogb *L, const char *name) {
         rg__csv_close(&r);
     }
     REVGNN_FREE(L->ctx, line_of);
+    REVGNN_FREE(NULL, folder);
     return st;
 }
 
@@ -5763,10 +5950,12 @@ static rg_status rg__ogb_species(rg__ogb *L) {
     int32_t *sorted = NULL;
     int64_t i, n = ds->n_nodes, s = 0;
     rg_status st;
-    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/node_species.csv", L->onehot));
+    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/node_species.csv", L->onehot, L->max_line));
     if (!r.f) return RG_OK;
-    if (!(ds->species = (int32_t *)rg__host_array(L->ctx, n, sizeof(int32_t), "species"))) st = RG_ERR_OOM;
-    else st = rg__csv_table(&r, n, L->n_from, 1, NULL, 0, ds->species, 0, INT32_MAX, "taxon id");
+    st = rg__csv_fits(&r, n, 1, L->n_from);
+    if (st == RG_OK && !(ds->species = (int32_t *)rg__host_array(L->ctx, n, sizeof(int32_t), "species")))
+        st = RG_ERR_OOM;
+    if (st == RG_OK) st = rg__csv_table(&r, n, L->n_from, 1, NULL, 0, ds->species, 0, INT32_MAX, "taxon id");
     rg__csv_close(&r);
     if (st == RG_OK && !(sorted = (int32_t *)rg__host_array(L->ctx, n, sizeof(int32_t), "species"))) st = RG_ERR_OOM;
     if (st != RG_OK) return st;
@@ -5794,9 +5983,10 @@ static rg_status rg__ogb_node_feat(rg__ogb *L) {
     rg_dataset *ds = &L->ds;
     int64_t cols = 0;
     rg_status st;
-    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/node-feat.csv", 0));
+    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/node-feat.csv", 0, L->max_line));
     if (!r.f) return RG_OK;
     st = rg__csv_peek_cols(&r, &cols);
+    if (st == RG_OK) st = rg__csv_fits(&r, ds->n_nodes, cols, L->n_from);
     if (st == RG_OK) {
         ds->x_dim = cols + (L->onehot ? ds->n_species : 0);
         if (!(ds->x = (rg_real *)rg__host_array(L->ctx, ds->n_nodes * ds->x_dim, sizeof(rg_real), "node features")))
@@ -5815,7 +6005,7 @@ static rg_status rg__ogb_edges(rg__ogb *L) {
     int64_t E;
     rg_status st;
     RG__TRY(rg__ogb_count(L, "raw/num-edge-list.csv", 0, &E));
-    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/edge.csv", 1));
+    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/edge.csv", 1, L->max_line));
     if (E >= 0) {
         snprintf(from, sizeof from, "the %lld edges in raw/num-edge-list.csv", (long long)E);
         st = RG_OK;
@@ -5823,16 +6013,27 @@ static rg_status rg__ogb_edges(rg__ogb *L) {
         st = rg__csv_count(&r, &E);
         snprintf(from, sizeof from, "its %lld counted rows", (long long)E);
     }
+    if (st == RG_OK) st = rg__csv_fits(&r, E, 2, from);
     if (st == RG_OK && !(L->edges = (int32_t *)rg__host_array(L->ctx, 2 * E, sizeof(int32_t), "edges")))
         st = RG_ERR_OOM;
     if (st == RG_OK) st = rg__csv_table(&r, E, from, 2, NULL, 0, L->edges, 0, L->ds.n_nodes, "node id");
     rg__csv_close(&r);
     if (st != RG_OK) return st;
     L->n_edges = E;
-    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/edge-feat.csv", 0));
+    RG__TRY(rg__csv_open(&r, L->ctx, L->dir, "raw/edge-feat.csv", 0, L->max_line));
     if (!r.f) return RG_OK;
     snprintf(from, sizeof from, "the %lld edges in raw/edge.csv", (long long)E);
-    st = rg__csv_peek_cols(&r, &L->edge_dim);
+    if (E == 0) { /* no edges: an empty edge-feat.csv is what OGB's writer leaves */
+        const char *s, *e;
+        st = rg__csv_line(&r, &s, &e);
+        if (st == RG_OK && !s) {
+            rg__csv_close(&r);
+            return RG_OK;
+        }
+        if (st == RG_OK) st = rg__csv_rewind(&r);
+    }
+    if (st == RG_OK) st = rg__csv_peek_cols(&r, &L->edge_dim);
+    if (st == RG_OK) st = rg__csv_fits(&r, E, L->edge_dim, from);
     if (st == RG_OK &&
         !(L->edge_feat = (rg_real *)rg__host_array(L->ctx, E * L->edge_dim, sizeof(rg_real), "edge features")))
         st = RG_ERR_OOM;
@@ -5847,7 +6048,8 @@ RGDEF rg_status rg_dataset_load_ogb(rg_ctx *ctx, const char *dir, const rg_datas
     rg_graph_options gopt = rg_graph_options_default();
     rg_dataset *ds;
     rg__ogb L;
-    char split[256];
+    const char *split = NULL;
+    char *split_owned = NULL;
     int64_t n = -1;
     rg_status st;
     RG__CHECK_ARG(out != NULL, "rg_dataset_load_ogb: NULL output");
@@ -5857,18 +6059,15 @@ RGDEF rg_status rg_dataset_load_ogb(rg_ctx *ctx, const char *dir, const rg_datas
     L.ctx = ctx;
     L.dir = dir;
     L.onehot = opt.species_onehot;
+    L.max_line = opt.max_line ? opt.max_line : RG_CSV_MAX_LINE;
     ds = &L.ds;
-    if (opt.split) {
-        int len = snprintf(split, sizeof split, "%s", opt.split);
-        st = len >= 0 && (size_t)len < sizeof split ? RG_OK
-                                                     : RG__FAIL(RG_ERR_ARG, "split name %s is too long", opt.split);
-    } else {
-        st = rg__ogb_find_split(dir, split, sizeof split);
-    }
+    st = rg__ogb_check_folder(dir);
+    if (st == RG_OK) st = rg__ogb_pick_split(dir, opt.split, &split, &split_owned);
     /* the small files first, so that a bad split or label fails before the edges are parsed */
     if (st == RG_OK) st = rg__ogb_count(&L, "raw/num-node-list.csv", 1, &n);
     if (st == RG_OK) st = rg__ogb_labels(&L, n);
     if (st == RG_OK) st = rg__ogb_split(&L, split);
+    REVGNN_FREE(NULL, split_owned);
     if (st == RG_OK) st = rg__ogb_species(&L);
     if (st == RG_OK) st = rg__ogb_node_feat(&L);
     if (st == RG_OK) st = rg__ogb_edges(&L);
@@ -5884,7 +6083,7 @@ RGDEF rg_status rg_dataset_load_ogb(rg_ctx *ctx, const char *dir, const rg_datas
             !(ds->x = (rg_real *)rg__host_array(ctx, ds->n_nodes * ds->x_dim, sizeof(rg_real), "node features")))
             st = RG_ERR_OOM;
         else if (ds->x)
-            rg__x_from_edges(&ds->graph, ds->x, ds->x_dim);
+            st = rg__x_from_edges(&ds->graph, ds->x, ds->x_dim, "raw/edge-feat.csv");
     }
     if (st == RG_OK && L.onehot)
         rg__x_onehot(ds->x, ds->x_dim, ds->x_dim - ds->n_species, ds->species, ds->n_nodes, ds->n_species);
@@ -6022,8 +6221,8 @@ RGDEF rg_status rg_dataset_synthetic(const rg_synthetic_options *options, rg_dat
         gopt.add_reverse = 1;
         st = rg_graph_from_coo(&ds.graph, N, E, edges, edges + E, feat, D, &gopt);
     }
+    if (st == RG_OK) st = rg__x_from_edges(&ds.graph, ds.x, ds.x_dim, "the synthetic edge features");
     if (st == RG_OK) {
-        rg__x_from_edges(&ds.graph, ds.x, ds.x_dim);
         if (o.species_onehot) rg__x_onehot(ds.x, ds.x_dim, D, ds.species, N, S);
         rg__synthetic_targets(&ds, cluster, &o, scratch);
         /* split: 5 random parts of equal size, parts 0-2 train, 3 valid, 4 test */

@@ -103,7 +103,12 @@ static int ex_flag(const ex_spec *s, ex_options *o, const char *flag, const char
     int64_t i64;
     rg_config *c = &o->cfg;
 #define EX_STATUS(call) ((call) == RG_OK ? 1 : (snprintf(err, n, "%.40s: %.400s", flag, rg_last_error()), 0))
-    if (!v) { snprintf(err, n, "%s needs a value", flag); return 0; }
+    if (!v) { /* a flag last on the line: unknown, or known and missing its value */
+        ex_options probe = *o;
+        if (!ex_flag(s, &probe, flag, "", err, n) && !strncmp(err, "unknown flag", 12)) return 0;
+        snprintf(err, n, "%s needs a value", flag);
+        return 0;
+    }
     if (!strcmp(flag, "--arch")) return EX_STATUS(rg_arch_parse(v, &c->arch));
     if (!strcmp(flag, "--conv")) return EX_STATUS(rg_conv_parse(v, &c->conv));
     if (!strcmp(flag, "--aggr")) return EX_STATUS(rg_aggr_parse(v, &c->aggr));
@@ -236,16 +241,24 @@ static rg_status ex_load(const ex_spec *s, const ex_options *o, rg_dataset *ds) 
     }
 }
 
-/* each row of x divided by its sum (rows summing to 0 stay), as Kipf and Welling's GCN */
-static void ex_normalize_rows(rg_dataset *ds) {
+/* each row of x divided by its sum (rows summing to 0 stay), as Kipf and Welling's GCN; a
+   sum or quotient beyond rg_real's range (a row summing to almost 0) is bad input */
+static rg_status ex_normalize_rows(rg_dataset *ds) {
     int64_t i, j;
     for (i = 0; i < ds->n_nodes; i++) {
         rg_real *row = ds->x + i * ds->x_dim;
         double sum = 0;
         for (j = 0; j < ds->x_dim; j++) sum += row[j];
-        if (sum != 0)
-            for (j = 0; j < ds->x_dim; j++) row[j] = (rg_real)(row[j] / sum);
+        for (j = 0; j < ds->x_dim && sum != 0; j++) {
+            double v = row[j];
+            row[j] = (rg_real)(v / sum);
+            if (!isfinite(row[j]))
+                return rg_error_set(RG_ERR_FORMAT, "--normalize-features: node %lld, column %lld: %g / %g (the "
+                                    "row's sum) is beyond the range of rg_real", (long long)i, (long long)(j + 1), v,
+                                    sum);
+        }
     }
+    return RG_OK;
 }
 
 /* Trains, evaluates every epoch, and prints the result line of the epoch with the best
@@ -270,7 +283,11 @@ static int ex_main(const ex_spec *s, int argc, char **argv) {
     t0 = ex_now();
     st = ex_load(s, &o, &ds);
     if (st != RG_OK) return ex_fail(s, ex_status_code(st), rg_last_error());
-    if (o.normalize_features) ex_normalize_rows(&ds);
+    if (o.normalize_features) st = ex_normalize_rows(&ds);
+    if (st != RG_OK) {
+        rg_dataset_free(NULL, &ds);
+        return ex_fail(s, ex_status_code(st), rg_last_error());
+    }
     o.cfg.in_dim = ds.x_dim;
     o.cfg.out_dim = ds.n_tasks;
     o.cfg.edge_dim = ds.graph.edge_dim;

@@ -18,6 +18,8 @@
 
 static char td_msg[768];
 
+#define TD_PATH 4096 /* room for the long-path test's names */
+
 /* ---- a temporary dataset folder ---- */
 
 /* every file a test may write, so the folder can be removed */
@@ -25,21 +27,29 @@ static const char *const td_files[] = {
     "raw/num-node-list.csv", "raw/num-edge-list.csv", "raw/edge.csv", "raw/edge-feat.csv", "raw/node-feat.csv",
     "raw/node-label.csv", "raw/node_species.csv", "raw/edge.csv.gz", "split/species/train.csv",
     "split/species/valid.csv", "split/species/test.csv", "split/other/train.csv"};
+/* (a folder where raw/edge.csv should be is removed by its test) */
 static const char *const td_dirs[] = {"split/other", "split/species", "split", "raw", ""};
 
 static void td_path(char *out, size_t size, const char *dir, const char *rel) {
     snprintf(out, size, "%s/%s", dir, rel);
 }
 
-static int td_write(const char *dir, const char *rel, const char *content) {
-    char path[512];
+/* writes n bytes of content to dir/rel */
+static int td_write_n(const char *dir, const char *rel, const char *content, size_t n) {
+    char path[TD_PATH];
     FILE *f;
     td_path(path, sizeof path, dir, rel);
-    if (!content) return remove(path) == 0;
     f = fopen(path, "wb");
     if (!f) return 0;
-    fputs(content, f);
-    return fclose(f) == 0;
+    if (fwrite(content, 1, n, f) != n) n = 0;
+    return fclose(f) == 0 && (n > 0 || !*content);
+}
+
+static int td_write(const char *dir, const char *rel, const char *content) {
+    char path[TD_PATH];
+    td_path(path, sizeof path, dir, rel);
+    if (!content) return remove(path) == 0;
+    return td_write_n(dir, rel, content, strlen(content));
 }
 
 static int td_exists(const char *path) {
@@ -50,7 +60,7 @@ static int td_exists(const char *path) {
 
 /* a fresh folder with raw/, split/species/ and split/other/; dir gets its path */
 static int td_mkdir(char *dir, size_t size) {
-    char path[512];
+    char path[TD_PATH];
     size_t k;
     snprintf(dir, size, "/tmp/revgnn_test_data_XXXXXX");
     if (!mkdtemp(dir)) return 0;
@@ -62,7 +72,7 @@ static int td_mkdir(char *dir, size_t size) {
 }
 
 static void td_rmdir(const char *dir) {
-    char path[512];
+    char path[TD_PATH];
     size_t k;
     for (k = 0; k < sizeof td_files / sizeof *td_files; k++) {
         td_path(path, sizeof path, dir, td_files[k]);
@@ -269,7 +279,23 @@ static const td_case td_bad[] = {
     {"raw/node-label.csv", "1,0,1\n0,0\n1,1,0\n0,1,0\n", RG_ERR_FORMAT, "raw/node-label.csv:2:",
      "2 columns, expected 3"},
     {"raw/node-label.csv", "", RG_ERR_FORMAT, "raw/node-label.csv:0:", "the file is empty"},
-    {"split/species/valid.csv", "1,2\n", RG_ERR_FORMAT, "split/species/valid.csv:1:", "2 columns, expected 1"}};
+    {"split/species/valid.csv", "1,2\n", RG_ERR_FORMAT, "split/species/valid.csv:1:", "2 columns, expected 1"},
+    /* empty splits fail at load, not later in a metric */
+    {"split/species/valid.csv", "", RG_ERR_FORMAT, "split/species/valid.csv", "no node ids"},
+    {"split/species/train.csv", "\n", RG_ERR_FORMAT, "split/species/train.csv", "no node ids"},
+    /* invisible characters are shown escaped: a BOM not at the start, a control character */
+    {"raw/edge.csv", "0,1\n\xEF\xBB\xBF" "1,2\n3,1\n", RG_ERR_FORMAT, "raw/edge.csv:2:",
+     "\"\\xef\\xbb\\xbf1\" is not an integer"},
+    {"raw/edge.csv", "0,1\n1,\x01" "2\n3,1\n", RG_ERR_FORMAT, "raw/edge.csv:2:", "\"\\x012\" is not an integer"},
+    /* a trailing empty line is allowed, two are not */
+    {"raw/edge.csv", "0,1\n1,2\n3,1\n\n\n", RG_ERR_FORMAT, "raw/edge.csv:4:", "one row more"},
+    /* class ids bounded by the data, counts by what the files can hold: bad input, not OOM */
+    {"raw/node-label.csv", "0\n2000000000\n1\n0\n", RG_ERR_FORMAT, "raw/node-label.csv:2:",
+     "class id 2000000000 is out of range [0, 4)"},
+    {"raw/num-node-list.csv", "2147483646\n", RG_ERR_FORMAT, "raw/node-label.csv:4:",
+     "ends after 4 rows, short of the 2147483646 nodes in raw/num-node-list.csv"},
+    {"raw/num-edge-list.csv", "2147483646\n", RG_ERR_FORMAT, "raw/edge.csv:3:",
+     "ends after 3 rows, short of the 2147483646 edges in raw/num-edge-list.csv"}};
 
 /* loads dir into a dataset filled with garbage; checks the status, the message and that the
    output came back zeroed */
@@ -340,9 +366,173 @@ TEST loader_bad_setup(void) {
     td_rmdir(dir);
     if (res != GREATEST_TEST_RES_PASS) return res;
     /* a folder that is not there, and NULL arguments */
-    CHECK_CALL(td_expect_fail("/nonexistent/revgnn", NULL, RG_ERR_IO, "/nonexistent/revgnn/split", NULL));
+    CHECK_CALL(td_expect_fail("/nonexistent/revgnn", NULL, RG_ERR_IO, "/nonexistent/revgnn", "does not exist"));
     ASSERT_EQ(RG_ERR_ARG, rg_dataset_load_ogb(NULL, NULL, NULL, &ds));
     ASSERT_EQ(RG_ERR_ARG, rg_dataset_load_ogb(NULL, "x", NULL, NULL));
+    PASS();
+}
+
+/* the tiny dataset as OGB's own reader also takes it: BOMs at the start, one trailing empty
+   line; and with no edges at all, an empty edge-feat.csv */
+TEST loader_accepts_ogb_forms(void) {
+    char dir[256];
+    rg_dataset ds;
+    rg_status st;
+    enum greatest_test_res res = GREATEST_TEST_RES_PASS;
+    ASSERTm("cannot make a temporary folder", td_mkdir(dir, sizeof dir));
+    ASSERTm("cannot write the dataset", td_write_tiny(dir));
+    td_write(dir, "raw/edge.csv", "\xEF\xBB\xBF" "0,1\n1,2\n3,1\n\n");
+    td_write(dir, "raw/edge-feat.csv", "\xEF\xBB\xBF" "0.5,1\r\n0.25, 2\r\n1e-1,-3\r\n\r\n");
+    td_write(dir, "raw/node-label.csv", "\xEF\xBB\xBF" "1,0,1\n0,0,1\n1,1,0\n0,1,0\n\n");
+    td_write(dir, "split/species/test.csv", "\xEF\xBB\xBF" "3\n\n");
+    st = rg_dataset_load_ogb(NULL, dir, NULL, &ds);
+    if (st == RG_OK) {
+        res = td_check_tiny(&ds, 0);
+        rg_dataset_free(NULL, &ds);
+    }
+    if (st == RG_OK && res == GREATEST_TEST_RES_PASS) {
+        td_write(dir, "raw/num-edge-list.csv", "0\n");
+        td_write(dir, "raw/edge.csv", "");
+        td_write(dir, "raw/edge-feat.csv", "");
+        st = rg_dataset_load_ogb(NULL, dir, NULL, &ds);
+        if (st == RG_OK) {
+            if (ds.graph.n_edges != 0 || ds.graph.edge_dim != 0 || ds.n_nodes != 4) res = GREATEST_TEST_RES_FAIL;
+            rg_dataset_free(NULL, &ds);
+        }
+    }
+    td_rmdir(dir);
+    ASSERT_EQm(rg_last_error(), RG_OK, st);
+    ASSERTm("the dataset differs", res == GREATEST_TEST_RES_PASS);
+    PASS();
+}
+
+/* Values beyond rg_real's range, read or derived (x as the sum of edge features), are
+   refused naming the file, line and column: they would train on inf. */
+TEST loader_beyond_range(void) {
+    const int is_float = sizeof(rg_real) == sizeof(float);
+    const char *huge = is_float ? "1e39" : "1e309", *big = is_float ? "3e38" : "1e308";
+    char dir[256], content[256];
+    rg_dataset ds;
+    rg_status st;
+    enum greatest_test_res res;
+    ASSERTm("cannot make a temporary folder", td_mkdir(dir, sizeof dir));
+    ASSERTm("cannot write the dataset", td_write_tiny(dir));
+    snprintf(content, sizeof content, "1,2\n3,%s\n5,6\n7,8\n", huge);
+    td_write(dir, "raw/node-feat.csv", content);
+    res = td_expect_fail(dir, NULL, RG_ERR_FORMAT, "raw/node-feat.csv:2: column 2:", "beyond the range of");
+    if (res == GREATEST_TEST_RES_PASS) { /* 3.5e38 is beyond float and fine in double */
+        td_write(dir, "raw/node-feat.csv", "1,2\n3,-3.5e38\n5,6\n7,8\n");
+        if (is_float) {
+            res = td_expect_fail(dir, NULL, RG_ERR_FORMAT, "raw/node-feat.csv:2: column 2:", "-3.5e38");
+        } else {
+            st = rg_dataset_load_ogb(NULL, dir, NULL, &ds);
+            if (st != RG_OK || ds.x[3] != -3.5e38) res = GREATEST_TEST_RES_FAIL;
+            if (st == RG_OK) rg_dataset_free(NULL, &ds);
+        }
+    }
+    td_write(dir, "raw/node-feat.csv", NULL);
+    if (res == GREATEST_TEST_RES_PASS) {
+        snprintf(content, sizeof content, "0.5,1\n0.25,2\n%s,-3\n", huge);
+        td_write(dir, "raw/edge-feat.csv", content);
+        res = td_expect_fail(dir, NULL, RG_ERR_FORMAT, "raw/edge-feat.csv:3: column 1:", "beyond the range of");
+    }
+    if (res == GREATEST_TEST_RES_PASS) { /* node 1 sums edges 0-1, 1-2 and 3-1: finite each, not their sum */
+        snprintf(content, sizeof content, "%s,1\n%s,2\n%s,-3\n", big, big, big);
+        td_write(dir, "raw/edge-feat.csv", content);
+        res = td_expect_fail(dir, NULL, RG_ERR_FORMAT, "raw/edge-feat.csv", "node 1, column 1");
+    }
+    td_rmdir(dir);
+    return res;
+}
+
+/* lines longer than rg_dataset_options.max_line are refused by name, before any buffer grows */
+TEST loader_line_cap(void) {
+    char dir[256], line[300];
+    rg_dataset_options opt = rg_dataset_options_default();
+    enum greatest_test_res res;
+    ASSERT_EQ((size_t)RG_CSV_MAX_LINE, opt.max_line);
+    ASSERTm("cannot make a temporary folder", td_mkdir(dir, sizeof dir));
+    ASSERTm("cannot write the dataset", td_write_tiny(dir));
+    memset(line, '0', sizeof line);
+    memcpy(line, "1,", 2);
+    memcpy(line + sizeof line - 3, "\n2", 3); /* row 1: "1,000...0", row 2: "2" */
+    td_write_n(dir, "raw/node-feat.csv", line, sizeof line);
+    opt.max_line = 64;
+    res = td_expect_fail(dir, &opt, RG_ERR_FORMAT, "raw/node-feat.csv:1:", "longer than 64 bytes");
+    td_rmdir(dir);
+    return res;
+}
+
+/* NUL bytes are shown escaped, not cut off */
+TEST loader_nul_escaped(void) {
+    char dir[256];
+    enum greatest_test_res res;
+    ASSERTm("cannot make a temporary folder", td_mkdir(dir, sizeof dir));
+    ASSERTm("cannot write the dataset", td_write_tiny(dir));
+    td_write(dir, "raw/node-feat.csv", NULL);
+    td_write_n(dir, "raw/edge.csv", "0,1\n1,2\0x\n3,1\n", 14);
+    res = td_expect_fail(dir, NULL, RG_ERR_FORMAT, "raw/edge.csv:2:", "\"2\\x00x\" is not an integer");
+    td_rmdir(dir);
+    return res;
+}
+
+/* the folders a user gets wrong: missing, empty, a folder for a file, a split that is not there */
+TEST loader_bad_folders(void) {
+    char dir[256], path[TD_PATH];
+    rg_dataset_options opt = rg_dataset_options_default();
+    enum greatest_test_res res;
+    ASSERTm("cannot make a temporary folder", td_mkdir(dir, sizeof dir));
+    /* no raw/ files at all: the layout expected */
+    res = td_expect_fail(dir, NULL, RG_ERR_IO, dir, "expected raw/edge.csv, raw/node-label.csv");
+    if (res == GREATEST_TEST_RES_PASS) {
+        td_write_tiny(dir);
+        opt.split = "nosuch";
+        res = td_expect_fail(dir, &opt, RG_ERR_IO, "split/nosuch/train.csv", "the splits there: species");
+    }
+    if (res == GREATEST_TEST_RES_PASS) {
+        td_write(dir, "raw/edge.csv", NULL);
+        td_path(path, sizeof path, dir, "raw/edge.csv");
+        ASSERT_EQ(0, mkdir(path, 0700));
+        res = td_expect_fail(dir, NULL, RG_ERR_IO, "raw/edge.csv", "is a folder, not a file");
+        rmdir(path);
+    }
+    td_rmdir(dir);
+    return res;
+}
+
+/* a dataset under a path of over 1024 bytes loads: names are built at their true length */
+TEST loader_long_path(void) {
+    char base[64], dir[TD_PATH], seg[201];
+    rg_dataset ds;
+    rg_status st = RG_ERR_IO;
+    size_t k, depth = 6;
+    memset(seg, 'd', 200);
+    seg[200] = '\0';
+    snprintf(base, sizeof base, "/tmp/revgnn_test_long_XXXXXX");
+    ASSERTm("cannot make a temporary folder", mkdtemp(base) != NULL);
+    snprintf(dir, sizeof dir, "%s", base);
+    for (k = 0; k < depth; k++) {
+        size_t n = strlen(dir);
+        snprintf(dir + n, sizeof dir - n, "/%s", seg);
+        if (mkdir(dir, 0700) != 0) break;
+    }
+    if (k == depth) {
+        char path[TD_PATH];
+        for (k = sizeof td_dirs / sizeof *td_dirs - 1; k-- > 0;) {
+            td_path(path, sizeof path, dir, td_dirs[k]);
+            mkdir(path, 0700);
+        }
+        if (td_write_tiny(dir)) st = rg_dataset_load_ogb(NULL, dir, NULL, &ds);
+        if (st == RG_OK) rg_dataset_free(NULL, &ds);
+        td_rmdir(dir);
+    }
+    while (strlen(dir) > strlen(base)) { /* remove the chain, innermost first */
+        rmdir(dir);
+        *strrchr(dir, '/') = '\0';
+    }
+    rmdir(base);
+    ASSERTm("the path is not over 1024 bytes", strlen(base) + depth * 201 > 1024);
+    ASSERT_EQm(rg_last_error(), RG_OK, st);
     PASS();
 }
 
@@ -739,6 +929,12 @@ SUITE(data) {
     RUN_TEST(tiny_multilabel);
     RUN_TEST(loader_bad_input);
     RUN_TEST(loader_bad_setup);
+    RUN_TEST(loader_accepts_ogb_forms);
+    RUN_TEST(loader_beyond_range);
+    RUN_TEST(loader_line_cap);
+    RUN_TEST(loader_nul_escaped);
+    RUN_TEST(loader_bad_folders);
+    RUN_TEST(loader_long_path);
     RUN_TEST(synthetic_deterministic);
     RUN_TEST(synthetic_default);
     RUN_TEST(synthetic_round_trip);

@@ -151,6 +151,29 @@ if [ -e "$tmp/ck.safetensors.4194305-0.tmp" ] || ls "$tmp" | grep -q '\.tmp$'; t
 else
     pass=$((pass + 1))
 fi
+# data and flags that name what is wrong (issue 10): exit 2, never OOM or "needs a value"
+check "unknown last flag" 2 "unknown flag '--bogus'" "$P" --layers 3 --bogus
+check "missing data folder" 2 "$tmp/nowhere does not exist" "$A" --data "$tmp/nowhere"
+mkdir -p "$tmp/empty"
+check "empty data folder" 2 "expected raw/edge.csv, raw/node-label.csv" "$A" --data "$tmp/empty"
+if [ -d "$cora" ]; then
+    check "unknown split" 2 "the splits there: planetoid" "$A" --data "$cora" --split nosuch
+    cora_with split/planetoid/valid.csv 'd'
+    check "empty split" 2 "split/planetoid/valid.csv:0: no node ids" "$A" --data "$tmp/bad" --epochs 1
+    cora_with raw/edge.csv '1d' && rm "$tmp/bad/raw/edge.csv" && mkdir "$tmp/bad/raw/edge.csv"
+    check "edge.csv a folder" 2 "raw/edge.csv is a folder" "$A" --data "$tmp/bad" --epochs 1
+    cora_with raw/node-feat.csv '5s/^0,/1e39,/'
+    check "feature beyond float" 2 "raw/node-feat.csv:5: column 1: 1e39 is beyond the range of float" \
+        "$A" --data "$tmp/bad" --epochs 1
+    cora_with raw/node-label.csv '3s/.*/2000000000/'
+    check "huge class id" 2 "raw/node-label.csv:3: class id 2000000000 is out of range" "$A" --data "$tmp/bad" --epochs 1
+    cora_with raw/num-node-list.csv 's/.*/2147483646/'
+    check "huge node count" 2 "short of the 2147483646 nodes" "$A" --data "$tmp/bad" --epochs 1
+    # row 2 sums to 1e-30: dividing by it leaves 1e60, beyond float
+    cora_with raw/node-feat.csv "2s/.*/1e30,-1e30,1e-30$(printf ',0%.0s' $(seq 1430))/"
+    check "normalized feature beyond float" 2 "--normalize-features: node 1, column 1" \
+        "$A" --data "$tmp/bad" --epochs 1 --normalize-features 1
+fi
 echo "examples: $pass checks passed, $fail failed"
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]
