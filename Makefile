@@ -162,7 +162,7 @@ $(addprefix fuzz-,$(FUZZ_TARGETS)): fuzz-%: $(BUILD)/fuzz/% $(BUILD)/fuzz/corpus
 	@echo "== fuzz $* for $(FUZZ_SECONDS) s"
 	@./$(BUILD)/fuzz/$* -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(BUILD)/fuzz/crash-$*- $(BUILD)/fuzz/corpus/$* > $(BUILD)/fuzz/$*.log 2>&1; rc=$$?; \
-	    grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(BUILD)/fuzz/$*.log; \
+	    grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(BUILD)/fuzz/$*.log | sed 's/^/$*: /'; \
 	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/$*.log; echo "fuzz $*: failed (log $(BUILD)/fuzz/$*.log)"; exit 1; }
 ifeq ($(HAVE_CLANG),yes)
 fuzz: $(addprefix fuzz-,$(FUZZ_TARGETS))

@@ -6358,7 +6358,9 @@ RGDEF void rg_batch_free(rg_ctx *ctx, rg_batch *b) {
 static rg_status rg__upload_rows(rg_ctx *ctx, rg_tensor t, const rg_real *src, int64_t cols, const int32_t *rows,
                                  int64_t n, rg_real *host) {
     int64_t i;
-    for (i = 0; i < n; i++) memcpy(host + i * cols, src + (int64_t)rows[i] * cols, (size_t)cols * sizeof(rg_real));
+    /* cols 0: src may be NULL (a dataset without features), where even + 0 is undefined */
+    for (i = 0; cols > 0 && i < n; i++)
+        memcpy(host + i * cols, src + (int64_t)rows[i] * cols, (size_t)cols * sizeof(rg_real));
     return rg_tensor_upload(ctx, t, host);
 }
 
