@@ -128,15 +128,13 @@ SAN_DIRS = asan asan-clang
 else
 SAN_DIRS = asan
 endif
+# both builds run even when the first fails; the target fails if either did
 test-asan: $(foreach d,$(SAN_DIRS),$(BUILD)/$(d)/test_double $(BUILD)/$(d)/test_float $(BUILD)/$(d)/test_oom)
-	@echo "== $(CC) -fsanitize=address,undefined"
-	@$(call SAN_RUN,asan)
-ifeq ($(HAVE_CLANG),yes)
-	@echo "✓ clang found: the same tests built with $(CLANG)"
-	@$(call SAN_RUN,asan-clang)
-else
-	@echo "✗ clang not found: the clang sanitizer build skipped (Debian: apt-get install clang)"
-endif
+	@echo "== $(CC) -fsanitize=address,undefined"; st=0; $(call SAN_RUN,asan) || st=1; \
+	if [ "$(HAVE_CLANG)" = yes ]; then \
+	    echo "✓ clang found: the same tests built with $(CLANG)"; $(call SAN_RUN,asan-clang) || st=1; \
+	else echo "✗ clang not found: the clang sanitizer build skipped (Debian: apt-get install clang)"; fi; \
+	exit $$st
 
 # ---- fuzzing: libFuzzer targets (tests/fuzz/), clang only. Seeds are written by the library
 # itself (build/fuzz/seeds) into build/fuzz/corpus/<target>, where libFuzzer keeps what it
