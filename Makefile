@@ -62,7 +62,7 @@ $(BUILD)/test_float: $(TEST_DEPS)
 OOM_DEPS = tests/test_oom.c revgnn.h tests/harness.h
 $(BUILD)/test_oom: $(OOM_DEPS)
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fopenmp,$(CFLAGS_BASE)) -Itests tests/test_oom.c -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS_NO_OMP) $(HARNESS_FLAGS) -Itests tests/test_oom.c -o $@ $(LDLIBS)
 
 # The double build writes the reference the float build compares against, so it runs first.
 $(BUILD)/harness_selftest: tests/harness_selftest.c tests/harness.h
