@@ -1608,12 +1608,14 @@ RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edge
         int64_t e;
         for (e = g.rowptr[i]; e < g.rowptr[i + 1]; e++) {
             int64_t mm = val_tmp[e], c;
-            rg_real *to = g.edge_feat + e * edge_dim;
-            const rg_real *from = mm < 0 ? NULL : edge_feat + (mm % n_edges) * edge_dim;
             g.dst[e] = (int32_t)i;
             g.src[e] = (int32_t)key_tmp[e];
-            /* a loop, not memcpy: rows are a few values wide */
-            for (c = 0; c < edge_dim; c++) to[c] = from ? from[c] : 0;
+            if (edge_dim > 0) { /* edge_feat is NULL otherwise: no arithmetic on it */
+                rg_real *to = g.edge_feat + e * edge_dim;
+                const rg_real *from = mm < 0 ? NULL : edge_feat + (mm % n_edges) * edge_dim;
+                /* a loop, not memcpy: rows are a few values wide */
+                for (c = 0; c < edge_dim; c++) to[c] = from ? from[c] : 0;
+            }
         }
     }
     RG__FROM_COO_FREE();
@@ -4165,8 +4167,10 @@ static rg_status rg__model_make(rg_ctx *ctx, const rg_config *cfg, rg_model **ou
     m->g.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
     m->junk.units = (rg__unit *)REVGNN_MALLOC(ctx, units_bytes);
     if (!m->p.units || !m->g.units || !m->junk.units) {
+        /* the message first: freeing m takes n_units with it */
+        st = RG__FAIL(RG_ERR_OOM, "model: out of host memory for %lld layers", (long long)m->n_units);
         rg__model_free(m);
-        return RG__FAIL(RG_ERR_OOM, "model: out of host memory for %lld layers", (long long)m->n_units);
+        return st;
     }
     /* sizing pass, then the named binding of values and buffers, then the gradients */
     b = rg_binder_make(NULL, NULL);
@@ -5370,7 +5374,9 @@ static void rg__x_onehot(rg_real *x, int64_t ld, int64_t off, const int32_t *spe
    2026-11-21, -O2): edge.csv (0.49 GB) 1.3-2.1 s, edge-feat.csv (1.9 GB) 4.3-7.0 s; the whole
    rg_dataset_load_ogb 28-39 s, of which rg_graph_from_coo on the 79 M directed edges 12-16 s. */
 
+#ifndef RG__CSV_BLOCK /* the fuzz targets set a few bytes: fast, and lines cross blocks */
 #define RG__CSV_BLOCK ((size_t)1 << 24)
+#endif
 
 typedef struct rg__csv {
     rg_ctx *ctx;
@@ -6976,7 +6982,9 @@ RGDEF void rg_batch_free(rg_ctx *ctx, rg_batch *b) {
 static rg_status rg__upload_rows(rg_ctx *ctx, rg_tensor t, const rg_real *src, int64_t cols, const int32_t *rows,
                                  int64_t n, rg_real *host) {
     int64_t i;
-    for (i = 0; i < n; i++) memcpy(host + i * cols, src + (int64_t)rows[i] * cols, (size_t)cols * sizeof(rg_real));
+    /* cols 0: src may be NULL (a dataset without features), where even + 0 is undefined */
+    for (i = 0; cols > 0 && i < n; i++)
+        memcpy(host + i * cols, src + (int64_t)rows[i] * cols, (size_t)cols * sizeof(rg_real));
     return rg_tensor_upload(ctx, t, host);
 }
 
@@ -7107,7 +7115,7 @@ RGDEF rg_status rg_train_epoch(rg_model *m, rg_adam *opt, const rg_dataset *ds, 
     }
     REVGNN_FREE(m->ctx, order);
     REVGNN_FREE(m->ctx, start);
-    *mean_loss = steps ? total / (double)steps : 0;
+    if (st == RG_OK) *mean_loss = steps ? total / (double)steps : 0;
     return st;
 }
 
@@ -7115,7 +7123,7 @@ RGDEF rg_status rg_predict(rg_model *m, const rg_dataset *ds, int64_t n_parts, i
                            rg_real *scores, rg_progress_fn progress, void *user) {
     int32_t *order;
     int64_t *start, k, v, i, T;
-    rg_real *part_out = NULL;
+    rg_real *part_out = NULL, *sum; /* sum: scores are written only once every part succeeded */
     rg_status st = RG_OK;
     RG__CHECK_ARG(m && ds && scores, "rg_predict: NULL argument");
     RG__CHECK_ARG(n_parts >= 1 && n_parts <= ds->n_nodes && n_views >= 1, "rg_predict: %lld parts, %lld views",
@@ -7124,8 +7132,9 @@ RGDEF rg_status rg_predict(rg_model *m, const rg_dataset *ds, int64_t n_parts, i
     order = (int32_t *)REVGNN_MALLOC(m->ctx, (size_t)ds->n_nodes * sizeof(int32_t));
     start = (int64_t *)REVGNN_MALLOC(m->ctx, (size_t)(n_parts + 1) * sizeof(int64_t));
     part_out = (rg_real *)REVGNN_MALLOC(m->ctx, (size_t)(ds->n_nodes * T) * sizeof(rg_real));
-    if (!order || !start || !part_out) st = RG__FAIL(RG_ERR_OOM, "rg_predict: out of host memory");
-    if (st == RG_OK) memset(scores, 0, (size_t)(ds->n_nodes * T) * sizeof(rg_real));
+    sum = (rg_real *)REVGNN_MALLOC(m->ctx, (size_t)(ds->n_nodes * T) * sizeof(rg_real));
+    if (!order || !start || !part_out || !sum) st = RG__FAIL(RG_ERR_OOM, "rg_predict: out of host memory");
+    if (st == RG_OK) memset(sum, 0, (size_t)(ds->n_nodes * T) * sizeof(rg_real));
     for (v = 0; st == RG_OK && v < n_views; v++) {
         st = rg__partition_lists(ds->n_nodes, n_parts, rg__partition_seed(seed, 3, v), order, start);
         for (k = 0; st == RG_OK && k < n_parts; k++) {
@@ -7135,14 +7144,16 @@ RGDEF rg_status rg_predict(rg_model *m, const rg_dataset *ds, int64_t n_parts, i
             if (st == RG_OK) st = rg_model_forward(m, b.out, &b.graph, b.x, RG_MODE_EVAL, 0);
             if (st == RG_OK) st = rg_tensor_download(m->ctx, b.out, part_out);
             for (i = 0; st == RG_OK && i < n * T; i++)
-                scores[(int64_t)b.nodes[i / T] * T + i % T] += part_out[i] / (rg_real)n_views;
+                sum[(int64_t)b.nodes[i / T] * T + i % T] += part_out[i] / (rg_real)n_views;
             rg_batch_free(m->ctx, &b);
             if (progress) progress(user, v * n_parts + k + 1, n_views * n_parts);
         }
     }
     REVGNN_FREE(m->ctx, order);
     REVGNN_FREE(m->ctx, start);
+    if (st == RG_OK) memcpy(scores, sum, (size_t)(ds->n_nodes * T) * sizeof(rg_real));
     REVGNN_FREE(m->ctx, part_out);
+    REVGNN_FREE(m->ctx, sum);
     return st;
 }
 

@@ -316,6 +316,34 @@ TEST adam_and_clip_bad_input(void) {
     PASS();
 }
 
+/* ---- undefined behaviour clang's -fsanitize=undefined sees (make test-asan, build/asan-clang) ---- */
+
+/* a dataset without node features (x NULL, x_dim 0): its rows are no arithmetic on NULL */
+TEST batch_without_features(void) {
+    static const int32_t src[] = {0, 1, 2}, dst[] = {1, 2, 0}, labels[] = {0, 1, 0}, train[] = {0, 2};
+    rg_ctx *ctx;
+    rg_dataset ds;
+    rg_batch b;
+    memset(&ds, 0, sizeof ds);
+    ASSERT_EQ(RG_OK, rg_ctx_create_cpu(&ctx, 1, 1));
+    ASSERT_EQm(rg_last_error(), RG_OK, rg_graph_from_coo(&ds.graph, 3, 3, src, dst, NULL, 0, NULL));
+    ds.n_nodes = 3;
+    ds.task = RG_TASK_MULTICLASS;
+    ds.labels = (int32_t *)labels;
+    ds.n_tasks = 2;
+    ds.split[0] = (int32_t *)train;
+    ds.split_size[0] = 2;
+    ASSERT_EQm(rg_last_error(), RG_OK, rg_batch_make(ctx, &ds, NULL, 0, &b));
+    ASSERT_EQ(3, (int)b.x.rows);
+    ASSERT_EQ(0, (int)b.x.cols);
+    ASSERT_EQ(2, (int)b.n_train);
+    rg_batch_free(ctx, &b);
+    rg_graph_free(NULL, &ds.graph);
+    CHECK_CALL(er_no_leak(ctx));
+    rg_ctx_destroy(ctx);
+    PASS();
+}
+
 SUITE(errors) {
     RUN_TEST(coo_ids_out_of_range);
     RUN_TEST(coo_bad_sizes);
@@ -329,4 +357,5 @@ SUITE(errors) {
     RUN_TEST(xent_bad_ids);
     RUN_TEST(bce_bad_input);
     RUN_TEST(adam_and_clip_bad_input);
+    RUN_TEST(batch_without_features);
 }
