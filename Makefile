@@ -83,10 +83,10 @@ run: $(BUILD)/proteins
 	./$(BUILD)/proteins --arch res --layers 0 --groups 1
 
 test: $(BUILD)/test_double $(BUILD)/test_float $(BUILD)/harness_selftest $(BUILD)/proteins_check $(BUILD)/arxiv_check \
-      $(BUILD)/arxiv
+      $(BUILD)/arxiv $(BUILD)/proteins
 	@RG_TEST_REFERENCE=$(BUILD)/layer_reference.bin ./tests/run.sh $(BUILD)/harness_selftest $(BUILD)/test_double \
 	    $(BUILD)/test_float "./tests/readme_example.sh $(BUILD)" ./tests/test_fetch.sh \
-	    "./tests/test_examples.sh $(BUILD)" ./tests/test_cmake.sh
+	    "./tests/test_examples.sh $(BUILD)" "./tests/test_help.sh $(BUILD)" ./tests/test_cmake.sh
 
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(BUILD)/asan/test_double: $(TEST_DEPS)

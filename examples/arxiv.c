@@ -42,5 +42,6 @@ int main(int argc, char **argv) {
     spec.about = "Train a deep GNN, full batch, for multi-class node classification on an OGB-layout dataset.";
     spec.presets = presets;
     spec.defaults = defaults;
+    spec.multiclass = 1;
     return ex_main(&spec, argc, argv);
 }

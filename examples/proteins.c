@@ -36,5 +36,6 @@ int main(int argc, char **argv) {
     spec.about = "Train a deep GNN on ogbn-proteins (or the built-in synthetic graph): multi-label ROC-AUC.";
     spec.presets = presets;
     spec.defaults = defaults;
+    spec.multiclass = 0;
     return ex_main(&spec, argc, argv);
 }

@@ -25,7 +25,7 @@ else
     bad "Release by default"
 fi
 # the programs of the Makefile's test target, in its order
-want="harness_selftest test_double test_float readme_example test_fetch test_examples test_cmake"
+want="harness_selftest test_double test_float readme_example test_fetch test_examples test_help test_cmake"
 got=$(cd "$tmp/tree" && ctest -N 2>/dev/null | sed -n 's/^ *Test *#[0-9]*: //p' | sort | tr '\n' ' ')
 if [ "$got" = "$(echo $want | tr ' ' '\n' | sort | tr '\n' ' ')" ]; then
     ok "ctest registers: $want"
