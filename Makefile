@@ -8,9 +8,14 @@
 #                    target: make fuzz-ogb-edge, in parallel: make -j4 fuzz (see tests/fuzz/)
 #   make NO_OMP=1    build without OpenMP
 #   make test GREATEST_H=/path/to/greatest.h   the same test files against upstream greatest
-#   make bench       every benchmark (bench-gemm: built-in GEMM vs OpenBLAS, needs libopenblas-dev;
-#                    bench-throughput: time per training step and the roofline);
+#   make bench       runs memory-scaling, bench-throughput and bench-gemm (~15 min on 2 cores);
+#                    results go to $(RESULTS) (default build/bench-results; RESULTS=bench/results
+#                    updates the committed ones)
+#   make memory-scaling   memory against depth: CSV and SVG plot (a few minutes on 2 cores)
+#   make bench-throughput time per training step and the roofline
+#   make bench-gemm  built-in GEMM vs OpenBLAS (skipped with a note without libopenblas-dev)
 #   make bench-load  loading an ogbn-proteins-shaped dataset (writes ~3.6 GB to /tmp once)
+#   (CMake, optional: see CMakeLists.txt; make test runs tests/test_cmake.sh when cmake is present)
 #   make cuda        the examples, benchmarks and CUDA tests with nvcc into build/cuda (no GPU needed)
 
 CC ?= cc
@@ -46,7 +51,7 @@ ifdef GREATEST_H
   HARNESS_FLAGS = -DGREATEST_UPSTREAM_HEADER='"$(abspath $(GREATEST_H))"'
 endif
 
-.PHONY: all test test-asan test-compile bench bench-gemm bench-throughput bench-load openblas-check examples run clean cuda
+.PHONY: all test test-asan test-compile bench bench-gemm bench-throughput bench-load memory-scaling examples run clean cuda
 all: $(BUILD)/test_double $(BUILD)/test_float
 
 $(BUILD)/test_double: $(TEST_DEPS)
@@ -90,10 +95,10 @@ run: $(BUILD)/proteins
 	./$(BUILD)/proteins --arch res --layers 0 --groups 1
 
 test: $(BUILD)/test_double $(BUILD)/test_float $(BUILD)/harness_selftest $(BUILD)/proteins_check $(BUILD)/arxiv_check \
-      $(BUILD)/arxiv $(BUILD)/test_oom
+      $(BUILD)/arxiv $(BUILD)/proteins $(BUILD)/test_oom
 	@RG_TEST_REFERENCE=$(BUILD)/layer_reference.bin ./tests/run.sh $(BUILD)/harness_selftest $(BUILD)/test_double \
 	    $(BUILD)/test_float $(BUILD)/test_oom "./tests/readme_example.sh $(BUILD)" ./tests/test_fetch.sh \
-	    "./tests/test_examples.sh $(BUILD)"
+	    "./tests/test_examples.sh $(BUILD)" "./tests/test_help.sh $(BUILD)" ./tests/test_cmake.sh
 
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Sanitizer builds: with $(CC) into build/asan, and with clang into build/asan-clang when
@@ -186,8 +191,10 @@ test-compile:
 	    $(NVCC) -x cu -Werror all-warnings -I. -c $(BUILD)/compile_check.c -o $(BUILD)/compile_check_cu.o || exit 1; \
 	else echo "✗ nvcc not found: CUDA compile check skipped"; fi
 
-# ---- benchmarks (optimised for this machine) ----
+# ---- benchmarks (optimised for this machine); results into $(RESULTS), outside the tree's
+# tracked files unless RESULTS=bench/results ----
 BENCH_OPT ?= -O3 -march=native
+RESULTS ?= $(BUILD)/bench-results
 $(BUILD)/memory_scaling: bench/memory_scaling.c bench/common.h revgnn.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
@@ -198,10 +205,15 @@ $(BUILD)/load: bench/load.c bench/common.h revgnn.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 $(BENCH_OPT) $(WARN) -I. $(filter -fopenmp,$(CFLAGS_BASE)) $< -o $@ $(LDLIBS)
 
-# time per training step vs depth, FLOPs, bytes and the roofline (bench/results/throughput.csv)
+# activation, parameter and total memory against depth, and against rev's groups (CSV + SVG)
+memory-scaling: $(BUILD)/memory_scaling
+	@mkdir -p $(RESULTS)
+	./$(BUILD)/memory_scaling --out $(RESULTS)
+
+# time per training step vs depth, FLOPs, bytes and the roofline
 bench-throughput: $(BUILD)/throughput
-	@mkdir -p bench/results
-	./$(BUILD)/throughput
+	@mkdir -p $(RESULTS)
+	./$(BUILD)/throughput --csv $(RESULTS)/throughput.csv
 
 # loading an ogbn-proteins-shaped OGB directory (written once to /tmp/revgnn_load_bench, ~3.6 GB)
 bench-load: $(BUILD)/load
@@ -237,7 +249,7 @@ cuda:
 	@if command -v $(NVCC) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CUDA_BIN); \
 	else echo "✗ nvcc not found: make cuda skipped (set NVCC=/path/to/nvcc)"; fi
 
-# OpenBLAS through pkg-config, looked up when used (openblas-check may just have installed it)
+# OpenBLAS through pkg-config; bench-gemm is skipped with a note where it is not installed
 OPENBLAS_FLAGS = $(shell pkg-config --cflags --libs openblas 2>/dev/null || echo -lopenblas)
 OPENBLAS_PROBE = printf '\043include <cblas.h>\nint main(void) { openblas_set_num_threads(1); return 0; }\n' | \
 	$(CC) -x c - -o /dev/null $(OPENBLAS_FLAGS) 2>/dev/null
@@ -246,28 +258,19 @@ OPENBLAS_PROBE = printf '\043include <cblas.h>\nint main(void) { openblas_set_nu
 OPENBLAS_CORE = $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo SkylakeX || \
 	(grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo Haswell))
 
-openblas-check:
-	@if ! $(OPENBLAS_PROBE); then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "✗ OpenBLAS not found: apt-get install -y libopenblas-dev"; \
-	    apt-get install -y libopenblas-dev >/dev/null && $(OPENBLAS_PROBE) || exit 1; \
-	  else \
-	    echo "✗ OpenBLAS not found: install it (Debian/Ubuntu: sudo apt-get install libopenblas-dev)"; exit 1; \
-	  fi; \
-	fi
-
-$(BUILD)/bench_gemm: bench/gemm.c bench/common.h revgnn.h | openblas-check
+$(BUILD)/bench_gemm: bench/gemm.c bench/common.h revgnn.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_BASE) bench/gemm.c -o $@ $(OPENBLAS_FLAGS) $(LDLIBS)
 
 # libgomp's default idle threads spin for ~15 ms on CPUs with a slow PAUSE, taking the time
 # of working threads where virtual CPUs share a core; passive waiting costs microseconds.
-bench-gemm: $(BUILD)/bench_gemm
-	@mkdir -p bench/results
-	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$(OPENBLAS_CORE)} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} \
-	  ./$(BUILD)/bench_gemm bench/results/gemm.csv
+bench-gemm:
+	@if $(OPENBLAS_PROBE); then $(MAKE) --no-print-directory $(BUILD)/bench_gemm && mkdir -p $(RESULTS) && \
+	  OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$(OPENBLAS_CORE)} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} \
+	    ./$(BUILD)/bench_gemm $(RESULTS)/gemm.csv; \
+	else echo "✗ OpenBLAS not found: bench-gemm skipped (Debian/Ubuntu: apt-get install libopenblas-dev)"; fi
 
-bench: $(BUILD)/memory_scaling bench-gemm bench-throughput
+bench: memory-scaling bench-throughput bench-gemm
 
 clean:
 	rm -rf $(BUILD)

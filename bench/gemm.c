@@ -6,7 +6,7 @@
 
      make bench-gemm
      cc -std=c99 -O2 -fopenmp -I. bench/gemm.c -o build/bench_gemm \
-        $(pkg-config --cflags --libs openblas) -lm && ./build/bench_gemm bench/results/gemm.csv
+        $(pkg-config --cflags --libs openblas) -lm && ./build/bench_gemm gemm.csv
 
    REVGNN_CPU_ISA=portable|avx2|avx512 picks the built-in micro-kernel (default: the best
    one this CPU runs). */

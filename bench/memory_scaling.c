@@ -1,14 +1,17 @@
 /* memory_scaling: peak memory and time of a training step against depth and group count,
    the measurement behind the paper's constant-memory plots (Table 2, Figure 1).
 
-   For each architecture it trains a few steps at each depth of the sweep (default 3, 7, 14,
-   28, 56, 112, 224, 448, 1001; an architecture stops at the first depth whose planned peak
+   For each architecture it trains a warm-up step and a timed one at each depth of the sweep
+   (default 3, 14, 56, 224, 1001; an architecture stops at the first depth whose planned peak
    exceeds --mem-limit and records OOM there), then sweeps the group count of rev at a fixed
-   depth. It writes memory_scaling.csv and draws memory_scaling.svg itself.
+   depth. The default graph (10,000 nodes, hidden 16) is large enough that activations, not
+   parameters, dominate rev's memory at 1001 layers, as on ogbn-proteins. It writes
+   memory_scaling.csv and draws memory_scaling.svg (activation, parameter and total memory
+   against depth; rev's activations against groups) itself.
 
    Build and run (CPU):
-       make bench
-       ./build/memory_scaling --quick            # small sweep, under a minute on 2 cores
+       make memory-scaling                       # the default sweep into build/bench-results
+       ./build/memory_scaling --quick --out /tmp # small sweep
        ./build/memory_scaling --out bench/results
    CUDA (when built with nvcc, see `make cuda`):
        ./build/cuda/memory_scaling --device cuda --mem-limit 60 --out bench/results
@@ -60,21 +63,21 @@ static double machine_memory(void) {
 static void usage(FILE *f, const char *prog) {
     fprintf(f,
             "usage: %s [options]\n"
-            "  --nodes N        synthetic graph size (default 1000; --quick 400)\n"
-            "  --degree K       average in-degree (default 10)\n"
+            "  --nodes N        synthetic graph size (default 10000; --quick 2000)\n"
+            "  --degree K       average in-degree (default 5)\n"
             "  --in-dim F  --edge-dim F'  --out-dim T   feature widths of the synthetic graph (8, 8, 16)\n"
             "  --data DIR       a dataset in the OGB raw layout instead of the synthetic graph\n"
-            "  --hidden D       channels (default 32; --quick 16)\n"
+            "  --hidden D       channels (default 16; --quick 8)\n"
             "  --groups C       groups of rev and wt-rev in the depth sweep (default 2)\n"
             "  --conv NAME      gen | gcn | sage | gat (default gen)\n"
-            "  --depths LIST    comma-separated depths (default 3,7,14,28,56,112,224,448,1001)\n"
-            "  --group-depth L  depth of the group sweep (default 112; --quick 28)\n"
+            "  --depths LIST    comma-separated depths (default 3,14,56,224,1001; --quick 3,14,56)\n"
+            "  --group-depth L  depth of the group sweep (default 112; --quick 14)\n"
             "  --steps S        timed steps per configuration after one warm-up (default 1)\n"
-            "  --mem-limit GB   skip (OOM) configurations planned above this (default 80%% of RAM)\n"
+            "  --mem-limit GB   skip (OOM) configurations planned above this (default 2, at most 80%% of RAM)\n"
             "  --threads T      CPU threads (default: all)\n"
             "  --device cpu|cuda\n"
             "  --out DIR        where memory_scaling.csv and .svg go (default .)\n"
-            "  --quick          a reduced sweep for scripts (under a minute on 2 cores)\n",
+            "  --quick          a reduced sweep for scripts (about 20 s on a quiet 2-core machine)\n",
             prog);
 }
 
@@ -82,9 +85,9 @@ static int parse_args(int argc, char **argv, options *o) {
     int i, depths_given = 0;
     int64_t v;
     memset(o, 0, sizeof *o);
-    o->nodes = 1000; o->degree = 10; o->in_dim = 8; o->edge_dim = 8; o->out_dim = 16; o->hidden = 32;
+    o->nodes = 10000; o->degree = 5; o->in_dim = 8; o->edge_dim = 8; o->out_dim = 16; o->hidden = 16;
     o->groups = 2; o->group_depth = 112; o->conv = RG_CONV_GEN; o->steps = 1; o->out_dir = ".";
-    o->mem_limit = 0.8 * machine_memory();
+    o->mem_limit = 0.8 * machine_memory() < 2e9 ? 0.8 * machine_memory() : 2e9;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout, argv[0]); exit(0); }
@@ -137,12 +140,12 @@ static int parse_args(int argc, char **argv, options *o) {
         }
     }
     if (o->quick) {
-        o->nodes = 400; o->hidden = 16; o->group_depth = 28;
+        o->nodes = 2000; o->hidden = 8; o->group_depth = 14;
     }
     if (!depths_given) {
-        static const int64_t d[] = {3, 7, 14, 28, 56, 112, 224, 448, 1001};
+        static const int64_t d[] = {3, 14, 56, 224, 1001};
         memcpy(o->depths, d, sizeof d);
-        o->n_depths = 9;
+        o->n_depths = o->quick ? 3 : 5;
     }
     return 1;
 }
@@ -314,108 +317,200 @@ static const char *arch_color(rg_arch a) {
     return colors[a];
 }
 
-/* Two panels: peak memory against depth (log depth axis, one line per architecture, OOM
-   marked), and rev's activation peak against the group count. */
+/* res-ckpt and wt-rev can lie on res and rev: dashed with hollow markers, both stay visible */
+static int arch_dashed(rg_arch a) { return a == RG_ARCH_RES_CKPT || a == RG_ARCH_WT_REV; }
+
+static void marker(FILE *f, double x, double y, rg_arch a) {
+    if (arch_dashed(a))
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"white\" stroke=\"%s\" stroke-width=\"1.5\"/>\n", x, y,
+                arch_color(a));
+    else
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x, y, arch_color(a));
+}
+
+static void line_start(FILE *f, rg_arch a) {
+    fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", arch_color(a),
+            arch_dashed(a) ? " stroke-dasharray=\"6 3\"" : "");
+}
+
+/* the 1-2-5 value at or below (down) or at or above (up) v > 0 */
+static double nice125(double v, int up) {
+    static const double m[] = {1, 2, 5, 10};
+    double e = pow(10, floor(log10(v)));
+    int k;
+    if (up) {
+        for (k = 0; k < 4; k++)
+            if (m[k] * e >= v * (1 - 1e-9)) return m[k] * e;
+        return 10 * e;
+    }
+    for (k = 3; k >= 0; k--)
+        if (m[k] * e <= v * (1 + 1e-9)) return m[k] * e;
+    return e;
+}
+
+/* A panel: its box in the picture and its axes' ranges (log or linear). */
+typedef struct panel {
+    double x, y, w, h, x0, x1, y0, y1;
+    int logx, logy;
+} panel;
+
+static double pan_x(const panel *p, double v) {
+    return p->x + p->w * (p->logx ? (log(v) - log(p->x0)) / (log(p->x1) - log(p->x0)) : (v - p->x0) / (p->x1 - p->x0));
+}
+static double pan_y(const panel *p, double v) {
+    return p->y + p->h * (1 - (p->logy ? (log(v) - log(p->y0)) / (log(p->y1) - log(p->y0)) : (v - p->y0) / (p->y1 - p->y0)));
+}
+
+/* one axis's ticks: 1-2-5 on a log axis, multiples of a 1-2-5 step on a linear one */
+static int pan_ticks(double lo, double hi, int logscale, double *t, int max) {
+    int n = 0;
+    if (logscale) {
+        double e;
+        int k;
+        static const double m[] = {1, 2, 5};
+        for (e = pow(10, floor(log10(lo))); e <= hi * 1.0001 && n < max; e *= 10)
+            for (k = 0; k < 3 && n < max; k++)
+                if (m[k] * e >= lo * 0.9999 && m[k] * e <= hi * 1.0001) t[n++] = m[k] * e;
+    } else {
+        double step = nice125((hi - lo) / 5, 1), v;
+        for (v = lo; v <= hi * 1.0001 && n < max; v += step) t[n++] = v;
+    }
+    return n;
+}
+
+/* frame, gridlines at every tick (up to the top of the range), tick labels, axis titles */
+static void pan_axes(FILE *f, const panel *p, const char *title, const char *xtitle, const char *ytitle) {
+    double t[64];
+    int n, i;
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">%s</text>\n",
+            p->x + p->w / 2, p->y - 10, title);
+    n = pan_ticks(p->y0, p->y1, p->logy, t, 64);
+    for (i = 0; i < n; i++)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%g</text>\n",
+                p->x, pan_y(p, t[i]), p->x + p->w, pan_y(p, t[i]), p->x - 5, pan_y(p, t[i]) + 4, t[i]);
+    n = pan_ticks(p->x0, p->x1, p->logx, t, 64);
+    for (i = 0; i < n; i++)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%g</text>\n",
+                pan_x(p, t[i]), p->y, pan_x(p, t[i]), p->y + p->h, pan_x(p, t[i]), p->y + p->h + 15, t[i]);
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"black\"/>\n", p->x, p->y,
+            p->w, p->h);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", p->x + p->w / 2, p->y + p->h + 34, xtitle);
+    fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" text-anchor=\"middle\">%s</text>\n", p->x - 48,
+            p->y + p->h / 2, ytitle);
+}
+
+/* what a depth-sweep panel plots from a row, in bytes */
+typedef enum { Q_ACT, Q_STATE, Q_PEAK } quantity;
+
+static double row_value(const row *r, quantity q) {
+    return q == Q_ACT ? (double)(r->peak - r->state) : q == Q_STATE ? (double)r->state : (double)r->peak;
+}
+
+/* one line with point markers per architecture; OOM as a cross at the panel's top, labelled */
+static void pan_series(FILE *f, const panel *p, const row *rows, int n, quantity q) {
+    int a, i;
+    for (a = 0; a < 6; a++) {
+        int started = 0;
+        for (i = 0; i < n; i++) {
+            const row *r = &rows[i];
+            if (r->group_sweep || r->oom || (int)r->arch != a) continue;
+            if (!started) line_start(f, r->arch);
+            started = 1;
+            fprintf(f, "%.1f,%.1f ", pan_x(p, (double)r->layers), pan_y(p, row_value(r, q) / 1e6));
+        }
+        if (started) fprintf(f, "\"/>\n");
+        for (i = 0; i < n; i++) {
+            const row *r = &rows[i];
+            double x = pan_x(p, (double)r->layers);
+            if (r->group_sweep || (int)r->arch != a) continue;
+            if (r->oom)
+                fprintf(f, "<path d=\"M%.1f %.1f l8 8 m0 -8 l-8 8\" stroke=\"%s\" stroke-width=\"2\"/>"
+                           "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"%s\">OOM</text>\n",
+                        x - 4, p->y + 4, arch_color(r->arch), x - 10, p->y + 24, arch_color(r->arch));
+            else
+                marker(f, x, pan_y(p, row_value(r, q) / 1e6), r->arch);
+        }
+    }
+}
+
+/* Four panels: activation memory, parameter memory (with gradients and Adam's moments) and
+   the total peak against depth (log-log, one line per architecture, OOM marked), and rev's
+   activation memory against the group count; one legend for all. */
 static int write_svg(const options *o, const row *rows, int n, const char *path) {
     FILE *f = fopen(path, "w");
-    const double W = 900, H = 420, L = 70, R = 20, T = 40, B = 60, PW = 520, GAP = 80;
-    double ymax = 0, ymin = 1e300, dmin = 1e18, dmax = 0, gmin = 1e18, gmax = 0, gy = 0, tick;
-    int i, a, legend = 0;
+    const double W = 980, H = 712, PW = 340, PH = 230, C1 = 90, C2 = 560, R1 = 85, R2 = 405;
+    double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {0, 0, 0}, dmin = 1e18, dmax = 0, gmin = 1e18, gmax = 0, gy = 0;
+    static const char *const titles[] = {"Activation memory", "Parameters, gradients, Adam state", "Total peak"};
+    const double px[] = {C1, C2, C1}, py[] = {R1, R1, R2};
+    panel p;
+    int i, a, q, legend = 0;
     if (!f) { fprintf(stderr, "memory_scaling: cannot write %s: %s\n", path, strerror(errno)); return 0; }
     for (i = 0; i < n; i++) {
         const row *r = &rows[i];
-        double bytes = r->oom ? (double)r->planned : (double)r->peak;
         if (r->group_sweep) {
             gmin = r->groups < gmin ? r->groups : gmin;
             gmax = r->groups > gmax ? r->groups : gmax;
+            if (!r->oom && (double)(r->peak - r->state) > gy) gy = (double)(r->peak - r->state);
             continue;
         }
-        if (!r->oom && bytes > ymax) ymax = bytes;
-        if (!r->oom && bytes < ymin) ymin = bytes;
         if (r->layers < dmin) dmin = (double)r->layers;
         if (r->layers > dmax) dmax = (double)r->layers;
+        for (q = 0; q < 3 && !r->oom; q++) {
+            double v = row_value(r, (quantity)q) / 1e6;
+            if (v > 0 && v < lo[q]) lo[q] = v;
+            if (v > hi[q]) hi[q] = v;
+        }
     }
-    for (i = 0; i < n; i++)
-        if (rows[i].group_sweep && !rows[i].oom && (double)(rows[i].peak - rows[i].state) > gy)
-            gy = (double)(rows[i].peak - rows[i].state);
-    /* log memory axis: flat and linear lines both stay readable over three decades */
-    ymax = ymax > 0 ? ymax * 1.5 : 2;
-    ymin = ymin < ymax ? ymin / 1.5 : ymax / 10;
-    gy = gy > 0 ? gy * 1.2 : 1;
     if (dmax <= dmin) dmax = dmin * 10;
-    if (gmax <= gmin) gmax = gmin + 1;
-#define XD(d) (L + PW * (log((double)(d)) - log(dmin)) / (log(dmax) - log(dmin)))
-#define YD(b) (T + (H - T - B) * (1 - (log(b) - log(ymin)) / (log(ymax) - log(ymin))))
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
                "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
-    fprintf(f, "<text x=\"%.0f\" y=\"20\" font-size=\"14\">Peak memory (log) of a training step vs depth (%s, %lld nodes, "
-               "%lld edges, hidden %lld)</text>\n", L, rg_conv_name(o->conv), (long long)o->nodes,
-            (long long)host_graph.n_edges, (long long)o->hidden);
-    /* axes and ticks */
-    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, H - B, L + PW, H - B);
-    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, T, L, H - B);
-    for (i = 0; i < o->n_depths; i++)
-        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%lld</text>\n", XD(o->depths[i]), H - B + 16,
-                (long long)o->depths[i]);
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">layers (log scale)</text>\n", L + PW / 2, H - B + 36);
-    for (tick = pow(10, floor(log10(ymin))); tick <= ymax; tick *= 10)
-        if (tick >= ymin)
-            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%g MB</text>\n"
-                       "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n",
-                    L - 4, YD(tick) + 4, tick / 1e6, L, YD(tick), L + PW, YD(tick));
-    /* one polyline per architecture; OOM as a cross at the top */
-    for (a = 0; a < 6; a++) {
-        int started = 0, ly = 0;
-        for (i = 0; i < n; i++) {
-            const row *r = &rows[i];
-            if (r->group_sweep || (int)r->arch != a) continue;
-            if (r->oom) {
-                double x = XD(r->layers), y = T + 4;
-                fprintf(f, "<path d=\"M%.1f %.1f l8 8 m0 -8 l-8 8\" stroke=\"%s\" stroke-width=\"2\"/>"
-                           "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">OOM</text>\n",
-                        x - 4, y, arch_color(r->arch), x + 6, y + 8, arch_color(r->arch));
-                continue;
-            }
-            if (!started) { fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", arch_color(r->arch)); started = 1; }
-            fprintf(f, "%.1f,%.1f ", XD(r->layers), YD((double)r->peak));
-        }
-        if (started) fprintf(f, "\"/>\n");
-        for (i = 0; i < n; i++)
-            if (!rows[i].group_sweep && (int)rows[i].arch == a) { ly = 1; break; }
-        if (ly) {
-            fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"3\" fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
-                    L + 10, T + 10 + 16.0 * legend, arch_color((rg_arch)a), L + 26, T + 15 + 16.0 * legend,
-                    rg_arch_name((rg_arch)a));
-            legend++;
-        }
+    fprintf(f, "<text x=\"%.0f\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">Memory of one training step against "
+               "depth: %s, %lld nodes, %lld edges, hidden %lld, %s</text>\n",
+            W / 2, rg_conv_name(o->conv), (long long)o->nodes, (long long)host_graph.n_edges, (long long)o->hidden,
+            o->cuda ? "CUDA" : "CPU");
+    for (q = 0; q < 3; q++) {
+        if (hi[q] <= 0) continue;
+        p.x = px[q]; p.y = py[q]; p.w = PW; p.h = PH;
+        p.x0 = nice125(dmin, 0); p.x1 = nice125(dmax, 1);
+        p.y0 = nice125(lo[q] / 1.25, 0); p.y1 = nice125(hi[q] * 1.05, 1); /* no point on the frame */
+        if (p.y1 <= p.y0) p.y1 = nice125(p.y0 * 1.01, 1);
+        p.logx = p.logy = 1;
+        pan_axes(f, &p, titles[q], "layers (log scale)", "MB (log scale)");
+        pan_series(f, &p, rows, n, (quantity)q);
     }
-    /* group panel */
-    {
-        double x0 = L + PW + GAP, pw = W - x0 - R;
-#define XG(g) (x0 + pw * ((g) - gmin) / (gmax - gmin))
-#define YG(b) (T + (H - T - B) * (1 - (b) / gy))
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">rev activations vs groups (L=%lld)</text>\n", x0 - 40, T - 8,
-                (long long)o->group_depth);
-        fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", x0, H - B, x0 + pw, H - B);
-        fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", x0, T, x0, H - B);
-        for (i = 0; i <= 4; i++)
-            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%.1f</text>\n", x0 - 3,
-                    YG(gy * i / 4) + 4, gy * i / 4 / 1e6);
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">groups C (activations, MB)</text>\n", x0 + pw / 2, H - B + 36);
-        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", arch_color(RG_ARCH_REV));
+    /* rev's activations against groups */
+    if (gy > 0) {
+        p.x = C2; p.y = R2; p.w = PW; p.h = PH;
+        p.x0 = 0; p.x1 = gmax; p.y0 = 0;
+        p.y1 = nice125(gy / 1e6 / 4, 1) * ceil(gy / 1e6 / nice125(gy / 1e6 / 4, 1)); /* a tick at or above the top */
+        p.logx = p.logy = 0;
+        pan_axes(f, &p, "rev: activation memory against groups", "groups C", "MB");
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">L = %lld</text>\n", p.x + p.w - 8,
+                p.y + 16, (long long)o->group_depth);
+        line_start(f, RG_ARCH_REV);
         for (i = 0; i < n; i++)
             if (rows[i].group_sweep && !rows[i].oom)
-                fprintf(f, "%.1f,%.1f ", XG((double)rows[i].groups), YG((double)(rows[i].peak - rows[i].state)));
+                fprintf(f, "%.1f,%.1f ", pan_x(&p, (double)rows[i].groups), pan_y(&p, (rows[i].peak - rows[i].state) / 1e6));
         fprintf(f, "\"/>\n");
         for (i = 0; i < n; i++)
-            if (rows[i].group_sweep)
-                fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%lld</text>\n", XG((double)rows[i].groups),
-                        H - B + 16, (long long)rows[i].groups);
-#undef XG
-#undef YG
+            if (rows[i].group_sweep && !rows[i].oom)
+                marker(f, pan_x(&p, (double)rows[i].groups), pan_y(&p, (rows[i].peak - rows[i].state) / 1e6), RG_ARCH_REV);
     }
-#undef XD
-#undef YD
+    /* legend: a row under the title */
+    for (a = 0; a < 6; a++) {
+        for (i = 0; i < n && (rows[i].group_sweep || (int)rows[i].arch != a); i++) {}
+        if (i == n) continue;
+        line_start(f, (rg_arch)a);
+        fprintf(f, "%.0f,44 %.0f,44\"/>", 250 + 100.0 * legend, 274 + 100.0 * legend);
+        marker(f, 262 + 100.0 * legend, 44, (rg_arch)a);
+        fprintf(f, "<text x=\"%.0f\" y=\"48\">%s</text>\n", 280 + 100.0 * legend, rg_arch_name((rg_arch)a));
+        legend++;
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\" fill=\"#555\">MB = 10^6 bytes; "
+               "activations = peak - (parameters + gradients + Adam moments); x: out of memory (over --mem-limit)</text>\n",
+            W / 2, H - 12);
     fprintf(f, "</svg>\n");
     return fclose(f) == 0;
 }

@@ -24,8 +24,8 @@
    gradients, Adam moments and outputs count as training's), "act" its activation part
    (rg_model_memory_plan), "RSS" the process's peak
    resident set (getrusage; each configuration runs in a child process, so it is its own).
-   Output: a table on stdout and bench/results/throughput.csv (--csv PATH) with the machine,
-   date and command line. --profile prints time per op for each configuration.
+   Output: a table on stdout and throughput.csv (--csv PATH; `make bench-throughput` writes
+   $(RESULTS)/throughput.csv) with the machine, date and command line. --profile prints time per op for each configuration.
 
        make bench-throughput
        ./build/throughput --layers 3,14 --archs rev --profile
@@ -511,7 +511,7 @@ static void usage(FILE *f, const char *prog) {
             "  --nodes N --degree K --features F --classes K   the SBM graph (default 20000, 20, 128, 10)\n"
             "  --data DIR      an OGB-layout multi-class dataset instead\n"
             "  --hidden D (64) --groups C (2) --threads T (default all) --steps S (5) --warmup W (2)\n"
-            "  --csv PATH      (default bench/results/throughput.csv; '-' for none)\n"
+            "  --csv PATH      (default throughput.csv; '-' for none)\n"
             "  --profile       time per op for each configuration\n",
             prog);
 }
@@ -542,7 +542,7 @@ static int parse_args(int argc, char **argv, options *o) {
     int64_t v;
     memset(o, 0, sizeof *o);
     o->nodes = 20000; o->degree = 20; o->in_dim = 128; o->classes = 10; o->hidden = 64; o->groups = 2;
-    o->steps = 5; o->warmup = 2; o->csv = "bench/results/throughput.csv";
+    o->steps = 5; o->warmup = 2; o->csv = "throughput.csv";
     o->layers[0] = 3; o->layers[1] = 14; o->layers[2] = 56; o->layers[3] = 112; o->n_layers = 4;
     o->archs[0] = RG_ARCH_REV; o->archs[1] = RG_ARCH_RES; o->n_archs = 2;
     o->convs[0] = RG_CONV_SAGE; o->n_convs = 1;

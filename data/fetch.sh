@@ -34,7 +34,8 @@ expected() {
 case ${1:-} in
 proteins | arxiv | products) names=$1 ;;
 all) names="proteins arxiv products" ;;
-*) usage ;;
+"") usage ;;
+*) echo "fetch.sh: unknown dataset '$1'" >&2; usage ;;
 esac
 [ $# -eq 1 ] || usage
 
@@ -50,12 +51,13 @@ for tool in unzip gunzip find; do
     have $tool || die "needs $tool: it was not found"
 done
 
-# url file: fails fast when offline (connect timeout) and on a stalled transfer
+# url file errfile: fails fast when offline (connect timeout) and on a stalled transfer; the
+# tool's own error message goes to errfile
 download() {
     if [ $fetcher = curl ]; then
-        curl -fsL --connect-timeout 15 --speed-limit 1024 --speed-time 60 -o "$2" "$1"
+        curl -fsSL --connect-timeout 15 --speed-limit 1024 --speed-time 60 -o "$2" "$1" 2>"$3"
     else
-        wget -q --connect-timeout=15 --read-timeout=60 --tries=1 -O "$2" "$1"
+        wget -nv --connect-timeout=15 --read-timeout=60 --tries=1 -O "$2" "$1" 2>"$3"
     fi
 }
 
@@ -87,11 +89,13 @@ fetch_one() {
         echo "data/$name: unpacking the downloaded $zip"
     else
         echo "data/$name: downloading $url"
-        rm -f "$zip.part"
-        if ! download "$url" "$zip.part"; then
-            rm -f "$zip.part"
-            die "cannot download $url (offline?)"
+        rm -f "$zip.part" "$zip.err"
+        if ! download "$url" "$zip.part" "$zip.err"; then
+            why=$(tr -s '\n' ' ' < "$zip.err" | sed 's/ *$//')
+            rm -f "$zip.part" "$zip.err"
+            die "cannot download $url (offline?): ${why:-no reason given by $fetcher}"
         fi
+        rm -f "$zip.err"
         [ -s "$zip.part" ] || { rm -f "$zip.part"; die "$url: the download is empty"; }
         unzip -tq "$zip.part" >/dev/null 2>&1 || { rm -f "$zip.part"; die "$url: the download is not a valid zip"; }
         mv "$zip.part" "$zip" || die "cannot write $zip"

@@ -24,6 +24,7 @@ typedef struct ex_spec {
     const char *about;         /* one line for --help */
     const ex_preset *presets;  /* NULL-terminated by name */
     const char *const *defaults; /* flags applied before the command line */
+    int multiclass;            /* arxiv: full-batch multi-class; no partition or species flags */
 } ex_spec;
 
 typedef struct ex_options {
@@ -37,39 +38,26 @@ typedef struct ex_options {
 
 #define EX_BAD_INPUT 2
 
+/* what a user is shown: the library's message without its trailing " [file.h:123]", the
+   source location that is there for the library's developers */
+static const char *ex_user_message(const char *msg, char *buf, size_t n) {
+    const char *open = strrchr(msg, '[');
+    size_t len = strlen(msg), k;
+    if (!open || open == msg || open[-1] != ' ' || msg[len - 1] != ']' || !strchr(open, ':')) return msg;
+    for (k = (size_t)(strchr(open, ':') - msg) + 1; k < len - 1; k++)
+        if (msg[k] < '0' || msg[k] > '9') return msg;
+    snprintf(buf, n, "%.*s", (int)(open - 1 - msg), msg);
+    return buf;
+}
+
 static int ex_fail(const ex_spec *s, int code, const char *what) {
-    fprintf(stderr, "%s: %s\n", s->name, what);
+    char buf[1024];
+    fprintf(stderr, "%s: %s\n", s->name, ex_user_message(what, buf, sizeof buf));
     return code;
 }
 
 static int ex_status_code(rg_status st) {
     return st == RG_ERR_ARG || st == RG_ERR_IO || st == RG_ERR_FORMAT ? EX_BAD_INPUT : 1;
-}
-
-static void ex_usage(const ex_spec *s, FILE *f) {
-    int i;
-    fprintf(f,
-            "usage: %s [flags]\n%s\n\n"
-            "  --arch NAME        res | res-ckpt | rev | wt-res | wt-rev | deq\n"
-            "  --conv NAME        gen | gcn | sage | gat\n"
-            "  --aggr NAME        sum | mean | max | softmax | power (GEN)\n"
-            "  --norm NAME        layer | batch | none\n"
-            "  --layers L (0 with --arch res: an MLP)  --hidden D  --groups C  --heads H  --dropout P  --input-dropout P  --msg-norm 0|1\n"
-            "  --lr LR  --weight-decay WD (Adam's L2)  --epochs E  --seed S  --threads T\n"
-            "  --normalize-features 0|1  divide each node's features by their sum (Kipf's GCN)\n"
-            "  --parts P          random partition of the training graph per epoch (1 = full batch)\n"
-            "  --eval-parts P     partition for evaluation  --views V  independent partitions averaged\n"
-            "  --eval-every K     evaluate every K epochs (and at the last)\n"
-            "  --data DIR         a dataset in the OGB raw layout (default: built-in synthetic graph)\n"
-            "  --split NAME       folder under DIR/split (default: the only one)\n"
-            "  --nodes N  --degree K   size and mean in-degree of the synthetic graph (default degree 30)\n"
-            "  --species-onehot 0|1  append one-hot species to the node features\n"
-            "  --save PATH  --resume PATH   safetensors checkpoints (written atomically every epoch)\n"
-            "  --device cpu|cuda  --preset NAME  --help\n"
-            "presets:",
-            s->name, s->about);
-    for (i = 0; s->presets[i].name; i++) fprintf(f, " %s", s->presets[i].name);
-    fprintf(f, "\n");
 }
 
 static int ex_int(const char *flag, const char *v, int64_t lo, int64_t *out, char *err, size_t n) {
@@ -162,9 +150,8 @@ static int ex_flag(const ex_spec *s, ex_options *o, const char *flag, const char
     return 0;
 }
 
-/* 0 ok, else the exit code; --help prints usage and exits 0 */
-static int ex_parse(const ex_spec *s, int argc, char **argv, ex_options *o) {
-    char err[512];
+/* the options before the command line: built-in values, then the example's defaults */
+static int ex_defaults(const ex_spec *s, ex_options *o, char *err, size_t n) {
     int i;
     memset(o, 0, sizeof *o);
     o->cfg = rg_config_default();
@@ -176,7 +163,71 @@ static int ex_parse(const ex_spec *s, int argc, char **argv, ex_options *o) {
     o->nodes = 4000;
     o->eval_every = 1;
     for (i = 0; s->defaults[i]; i += 2)
-        if (!ex_flag(s, o, s->defaults[i], s->defaults[i + 1], err, sizeof err)) return ex_fail(s, 1, err);
+        if (!ex_flag(s, o, s->defaults[i], s->defaults[i + 1], err, n)) return 0;
+    return 1;
+}
+
+/* every flag that applies to this example with its default, and what each preset sets */
+static void ex_usage(const ex_spec *s, FILE *f) {
+    ex_options d;
+    char err[512];
+    int i, j;
+    const rg_config *c = &d.cfg;
+    if (!ex_defaults(s, &d, err, sizeof err)) memset(&d, 0, sizeof d);
+    fprintf(f, "usage: %s [flags]\n%s\n\nmodel:\n", s->name, s->about);
+    fprintf(f, "  --arch NAME          res | res-ckpt | rev | wt-res | wt-rev | deq (default %s)\n", rg_arch_name(c->arch));
+    fprintf(f, "  --conv NAME          gen | gcn | sage | gat (default %s)\n", rg_conv_name(c->conv));
+    fprintf(f, "  --aggr NAME          GEN's aggregation: sum | mean | max | softmax | power (default %s)\n",
+            rg_aggr_name(c->aggr));
+    fprintf(f, "  --norm NAME          layer | batch | none (default %s)\n", rg_norm_name(c->norm));
+    fprintf(f, "  --layers L           blocks; 0 with --arch res is an MLP (default %lld)\n", (long long)c->layers);
+    fprintf(f, "  --hidden D           channels (default %lld)\n", (long long)c->hidden);
+    fprintf(f, "  --groups C           groups of rev and wt-rev (default %lld)\n", (long long)c->groups);
+    fprintf(f, "  --heads H            GAT heads (default %lld)\n", (long long)c->heads);
+    fprintf(f, "  --dropout P          (default %g)   --input-dropout P  on the node features (default %g)\n",
+            c->dropout, c->input_dropout);
+    fprintf(f, "  --msg-norm 0|1       GEN's MsgNorm (default %d)\n", c->msg_norm);
+    fprintf(f, "training:\n");
+    fprintf(f, "  --lr LR              Adam's learning rate (default %g)\n", d.lr);
+    fprintf(f, "  --weight-decay WD    Adam's L2 (default %g)\n", d.weight_decay);
+    fprintf(f, "  --epochs E           (default %lld)   --eval-every K  evaluate every K epochs and at the last (default %d)\n",
+            (long long)d.epochs, d.eval_every);
+    fprintf(f, "  --seed S             (default %llu)   --threads T  CPU threads, 0 = all (default %lld)\n",
+            (unsigned long long)d.seed, (long long)d.threads);
+    if (!s->multiclass) {
+        fprintf(f, "  --parts P            random partition of the training graph per epoch, 1 = full batch (default %lld)\n",
+                (long long)d.parts);
+        fprintf(f, "  --eval-parts P       partition for evaluation (default %lld)\n", (long long)d.eval_parts);
+        fprintf(f, "  --views V            independent evaluation partitions averaged (default %lld)\n", (long long)d.views);
+    }
+    fprintf(f, "data:\n");
+    fprintf(f, "  --data DIR           a dataset in the OGB raw layout (default: the built-in synthetic graph)\n");
+    fprintf(f, "  --split NAME         folder under DIR/split (default: the only one)\n");
+    fprintf(f, "  --nodes N            synthetic graph: nodes (default %lld)\n", (long long)d.nodes);
+    fprintf(f, "  --degree K           synthetic graph: mean in-degree (default %lld)\n", (long long)(d.degree ? d.degree : 30));
+    if (s->multiclass)
+        fprintf(f, "  --normalize-features 0|1  divide each node's features by their sum, as Kipf's GCN (default %d)\n",
+                d.normalize_features);
+    else
+        fprintf(f, "  --species-onehot 0|1 append one-hot species to the node features (default %d)\n", d.species_onehot);
+    fprintf(f, "other:\n");
+    fprintf(f, "  --save PATH          safetensors checkpoint, written atomically every epoch\n");
+    fprintf(f, "  --resume PATH        continue from a checkpoint\n");
+    fprintf(f, "  --device cpu|cuda    (default cpu)\n");
+    fprintf(f, "  --preset NAME        the flags below, where it appears: later flags override them\n");
+    fprintf(f, "  --help\npresets:\n");
+    for (i = 0; s->presets[i].name; i++) {
+        fprintf(f, "  %-14s", s->presets[i].name);
+        for (j = 0; s->presets[i].flags[j]; j += 2) fprintf(f, " %s %s", s->presets[i].flags[j], s->presets[i].flags[j + 1]);
+        fprintf(f, "\n");
+    }
+}
+
+/* 0 ok, else the exit code; --help prints usage and exits 0 */
+static int ex_parse(const ex_spec *s, int argc, char **argv, ex_options *o) {
+    char err[512];
+    int i;
+    if (!ex_defaults(s, o, err, sizeof err)) return ex_fail(s, 1, err);
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { ex_usage(s, stdout); exit(0); }
         if (!ex_flag(s, o, argv[i], i + 1 < argc ? argv[i + 1] : NULL, err, sizeof err)) {
@@ -224,6 +275,28 @@ static void ex_bar_clear(ex_bar *b) {
     b->drawn = 0;
 }
 
+/* The synthetic graph as a multi-class task: its first EX_CLASS_BITS binary labels (which
+   depend on the neighbourhood) read as the bits of one class id, 2^EX_CLASS_BITS classes. */
+#define EX_CLASS_BITS 3
+static rg_status ex_multiclass(rg_status st, rg_dataset *ds) {
+    int64_t i, k;
+    if (st != RG_OK) return st;
+    ds->labels = (int32_t *)REVGNN_MALLOC(NULL, (size_t)ds->n_nodes * sizeof(int32_t));
+    if (!ds->labels) {
+        rg_dataset_free(NULL, ds);
+        return rg_error_set(RG_ERR_OOM, "out of memory for %lld labels", (long long)ds->n_nodes);
+    }
+    for (i = 0; i < ds->n_nodes; i++) {
+        ds->labels[i] = 0;
+        for (k = 0; k < EX_CLASS_BITS; k++) ds->labels[i] |= (ds->y[i * ds->n_tasks + k] > 0.5f) << k;
+    }
+    REVGNN_FREE(NULL, ds->y);
+    ds->y = NULL;
+    ds->task = RG_TASK_MULTICLASS;
+    ds->n_tasks = 1 << EX_CLASS_BITS;
+    return RG_OK;
+}
+
 static rg_status ex_load(const ex_spec *s, const ex_options *o, rg_dataset *ds) {
     if (o->data) {
         rg_dataset_options opt = rg_dataset_options_default();
@@ -236,8 +309,8 @@ static rg_status ex_load(const ex_spec *s, const ex_options *o, rg_dataset *ds) 
         if (o->degree) opt.avg_degree = o->degree;
         opt.seed = o->seed + 1;
         opt.species_onehot = o->species_onehot;
-        (void)s;
-        return rg_dataset_synthetic(&opt, ds);
+        if (s->multiclass) opt.n_tasks = EX_CLASS_BITS;
+        return s->multiclass ? ex_multiclass(rg_dataset_synthetic(&opt, ds), ds) : rg_dataset_synthetic(&opt, ds);
     }
 }
 
@@ -261,6 +334,16 @@ static rg_status ex_normalize_rows(rg_dataset *ds) {
     return RG_OK;
 }
 
+/* seconds per epoch for the ETA: the mean of the last EX_ETA_EPOCHS epochs (k counts from 0) */
+#define EX_ETA_EPOCHS 5
+static double ex_eta(double *recent, int64_t k, double seconds) {
+    int64_t i, n = k + 1 < EX_ETA_EPOCHS ? k + 1 : EX_ETA_EPOCHS;
+    double sum = 0;
+    recent[k % EX_ETA_EPOCHS] = seconds;
+    for (i = 0; i < n; i++) sum += recent[i];
+    return sum / (double)n;
+}
+
 /* Trains, evaluates every epoch, and prints the result line of the epoch with the best
    validation metric (OGB's convention). */
 static int ex_main(const ex_spec *s, int argc, char **argv) {
@@ -273,7 +356,7 @@ static int ex_main(const ex_spec *s, int argc, char **argv) {
     rg_status st;
     int code = ex_parse(s, argc, argv, &o);
     int64_t epoch, first = 1, best_epoch = 0;
-    double best[3] = {-1, -1, -1}, t0, loss = 0;
+    double best[3] = {-1, -1, -1}, t0, loss = 0, recent[EX_ETA_EPOCHS] = {0};
     char msg[1024];
     const char *metric_name;
     if (code) return code;
@@ -293,6 +376,11 @@ static int ex_main(const ex_spec *s, int argc, char **argv) {
     o.cfg.edge_dim = ds.graph.edge_dim;
     o.cfg.seed = o.seed;
 #ifdef __CUDACC__
+    if (o.cuda && rg_cuda_device_count() <= 0) {
+        code = ex_fail(s, 1, "no CUDA GPU or driver found; use --device cpu");
+        rg_dataset_free(NULL, &ds);
+        return code;
+    }
     st = o.cuda ? rg_cuda_create(&ctx, 0, o.seed) : rg_ctx_create_cpu(&ctx, (int)o.threads, o.seed);
 #else
     st = rg_ctx_create_cpu(&ctx, (int)o.threads, o.seed);
@@ -348,7 +436,7 @@ static int ex_main(const ex_spec *s, int argc, char **argv) {
             goto done;
         }
         te = ex_now() - te;
-        ex_duration(te * (double)(o.epochs - epoch), eta, sizeof eta);
+        ex_duration(ex_eta(recent, epoch - first, te) * (double)(o.epochs - epoch), eta, sizeof eta);
         if (eval) {
             if (metric[1] > best[1]) { memcpy(best, metric, sizeof best); best_epoch = epoch; }
             printf("epoch %4lld/%lld | loss %.4f | train %.4f valid %.4f test %.4f | %.1f s/epoch | ETA %s | peak %.1f MB\n",

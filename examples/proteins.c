@@ -4,7 +4,8 @@
 
    Build and run:
        cc -std=c99 -O3 -march=native -fopenmp -I. examples/proteins.c -o proteins -lm
-       nvcc -x cu -O3 -arch=sm_90 -I. examples/proteins.c -o proteins_cuda -lcublas   (CUDA build)
+       nvcc -x cu -std=c++17 -O3 -arch=sm_90 -Xcompiler -fopenmp -I. examples/proteins.c -o proteins_cuda \
+            -lcublas -lgomp                                   (CUDA build)
        ./proteins --epochs 5                                  # synthetic graph
        data/fetch.sh proteins && ./proteins --data data/proteins --preset revgnn-deep
    Presets (after the paper): revgnn-deep (1001 layers, 80 channels, 2 groups) and
@@ -36,5 +37,6 @@ int main(int argc, char **argv) {
     spec.about = "Train a deep GNN on ogbn-proteins (or the built-in synthetic graph): multi-label ROC-AUC.";
     spec.presets = presets;
     spec.defaults = defaults;
+    spec.multiclass = 0;
     return ex_main(&spec, argc, argv);
 }

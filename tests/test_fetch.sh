@@ -23,6 +23,9 @@ verdict $? "bad argument prints usage"
 out=$("$fetch" 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "^usage:"
 verdict $? "no argument prints usage"
+out=$("$fetch" nosuch 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "unknown dataset 'nosuch'"
+verdict $? "unknown dataset is named"
 
 # offline: nothing listens on port 9 of this machine
 start=$(date +%s)
@@ -31,6 +34,9 @@ took=$(($(date +%s) - start))
 [ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && [ $took -lt 30 ] &&
     echo "$out" | grep -q "cannot download http://127.0.0.1:9/proteins.zip (offline?)"
 verdict $? "offline: one line, non-zero, within 30 s"
+# the download tool's own reason, after ours (curl: "Failed to connect", wget: "refused")
+echo "$out" | grep -q "(offline?): .*\(connect\|refused\)"
+verdict $? "offline: keeps the download tool's reason"
 [ -z "$(ls -A "$tmp/offline" 2>/dev/null)" ]
 verdict $? "offline: nothing left behind"
 
