@@ -108,6 +108,11 @@ static int ex_flag(const ex_spec *s, ex_options *o, const char *flag, const char
     if (!strcmp(flag, "--dropout")) return ex_real(flag, v, 0, 1, &c->dropout, err, n);
     if (!strcmp(flag, "--input-dropout")) return ex_real(flag, v, 0, 1, &c->input_dropout, err, n);
     if (!strcmp(flag, "--msg-norm")) { if (!ex_int(flag, v, 0, &i64, err, n)) return 0; c->msg_norm = i64 != 0; return 1; }
+    if (!strcmp(flag, "--res-shared-dropout")) {
+        if (!ex_int(flag, v, 0, &i64, err, n)) return 0;
+        c->res_shared_dropout = i64 != 0;
+        return 1;
+    }
     if (!strcmp(flag, "--lr")) return ex_real(flag, v, 0, 10, &o->lr, err, n);
     if (!strcmp(flag, "--weight-decay")) return ex_real(flag, v, 0, 1, &o->weight_decay, err, n);
     if (!strcmp(flag, "--normalize-features")) {
@@ -187,6 +192,8 @@ static void ex_usage(const ex_spec *s, FILE *f) {
     fprintf(f, "  --dropout P          (default %g)   --input-dropout P  on the node features (default %g)\n",
             c->dropout, c->input_dropout);
     fprintf(f, "  --msg-norm 0|1       GEN's MsgNorm (default %d)\n", c->msg_norm);
+    fprintf(f, "  --res-shared-dropout 0|1  res, res-ckpt, wt-res: one dropout mask for every layer instead of one\n"
+               "                       per layer (default %d)\n", c->res_shared_dropout);
     fprintf(f, "training:\n");
     fprintf(f, "  --lr LR              Adam's learning rate (default %g)\n", d.lr);
     fprintf(f, "  --weight-decay WD    Adam's L2 (default %g)\n", d.weight_decay);
