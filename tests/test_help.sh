@@ -26,7 +26,7 @@ check "arxiv --help: defaults, presets, no partition or species flags" $?
 grep -q "^arxiv: 300 nodes, .* 8 classes" "$tmp/out" && grep -q "^result: test_acc=" "$tmp/out"
 check "arxiv without --data: a multi-class synthetic graph" $?
 "$bin/arxiv" --data "$tmp/none" > "$tmp/out" 2>&1
-[ $? -eq 2 ] && grep -q "cannot open" "$tmp/out" && ! grep -q "\.h:[0-9]*\]" "$tmp/out"
+[ $? -eq 2 ] && grep -q "does not exist" "$tmp/out" && ! grep -q "\.h:[0-9]*\]" "$tmp/out"
 check "errors: no library source location" $?
 echo "$passed passed, $failed failed, 0 skipped"
 [ $failed -eq 0 ]
