@@ -160,7 +160,7 @@ static rg_status op_exec(const op_case *c, int where, op_run *r) {
     c->run(r);
     if (r->broken) return rg_ctx_take_status(r->ctx) != RG_OK ? RG_ERR_DEVICE : RG_ERR_OOM;
     r->st = rg_ctx_synchronize(r->ctx);
-    if (r->st != RG_OK) snprintf(r->error, sizeof r->error, "%s", rg_last_error());
+    if (r->st != RG_OK) snprintf(r->error, sizeof r->error, "%.511s", rg_last_error()); /* the start names the fault */
     for (i = 0; i < r->n; i++) {
         op_arr *a = &r->arr[i];
         if (a->compare == OP_IN) continue;
@@ -242,7 +242,7 @@ TEST op_parity(const op_case *c) {
     st = op_exec(c, OP_CPU, &cpu);
     if (st == RG_OK) st = op_exec(c, OP_CUDA, &g1);
     if (st == RG_OK) st = op_exec(c, OP_CUDA, &g2);
-    snprintf(tc_msg, sizeof tc_msg, "%s: setup failed: %s (%s)", c->name, rg_status_name(st), rg_last_error());
+    snprintf(tc_msg, sizeof tc_msg, "%s: setup failed: %s (%.1500s)", c->name, rg_status_name(st), rg_last_error());
     ok = st == RG_OK && op_compare(c, &cpu, &g1, &g2);
     op_close(&cpu);
     op_close(&g1);
@@ -603,7 +603,7 @@ TEST case_parity(const layer_case *c) {
     st = lc_case_results(c, rg_ctx_create_cpu, 1, &cpu, &n0);
     if (st == RG_OK) st = lc_case_results(c, rg_cuda_create, 0, &g1, &n1);
     if (st == RG_OK) st = lc_case_results(c, rg_cuda_create, 0, &g2, &n2);
-    snprintf(tc_msg, sizeof tc_msg, "%s: %s", c->name, rg_last_error());
+    snprintf(tc_msg, sizeof tc_msg, "%s: %.1500s", c->name, rg_last_error());
     if (st == RG_OK && n0 == n1 && n1 == n2) {
         same = memcmp(g1, g2, (size_t)n1 * sizeof(double)) == 0;
         rel = tc_rel(g1, cpu, n0);
@@ -741,7 +741,7 @@ static rg_status ts_step(rg_arch arch, int cuda, ts_result *res) {
         if (st == RG_OK && nb > 0) st = ts_append(ctx, res, rg_model_buffer_block(m));
         res->peak = rg_mem_peak(ctx);
     }
-    if (st != RG_OK) snprintf(tc_msg, sizeof tc_msg, "%s on %s: %s", rg_arch_name(arch), cuda ? "cuda" : "cpu",
+    if (st != RG_OK) snprintf(tc_msg, sizeof tc_msg, "%s on %s: %.1500s", rg_arch_name(arch), cuda ? "cuda" : "cpu",
                               rg_last_error());
     rg_model_destroy(m);
     rg_tensor_free(ctx, &x);

@@ -88,15 +88,15 @@ static enum greatest_test_res oom_sweep(const oom_op *op) {
         st = op->call(op->state);
         oom_fail_at = -1;
         if (!oom_fired) {
-            snprintf(oom_msg, sizeof oom_msg, "%s: fails without a failed allocation: %s", op->name, rg_last_error());
+            snprintf(oom_msg, sizeof oom_msg, "%s: fails without a failed allocation: %.600s", op->name, rg_last_error());
             ASSERT_EQm(oom_msg, RG_OK, st);
             op->release(op->state);
             points = k;
         } else {
-            snprintf(oom_msg, sizeof oom_msg, "%s, allocation %ld failing: expected RG_ERR_OOM, got %s: \"%s\"",
+            snprintf(oom_msg, sizeof oom_msg, "%s, allocation %ld failing: expected RG_ERR_OOM, got %s: \"%.600s\"",
                      op->name, k, rg_status_name(st), rg_last_error());
             ASSERT_EQm(oom_msg, RG_ERR_OOM, st);
-            snprintf(oom_msg, sizeof oom_msg, "%s, allocation %ld failing: the message \"%s\" does not say memory",
+            snprintf(oom_msg, sizeof oom_msg, "%s, allocation %ld failing: the message \"%.600s\" does not say memory",
                      op->name, k, rg_last_error());
             ASSERTm(oom_msg, strstr(rg_last_error(), "memory") != NULL);
             snprintf(oom_msg, sizeof oom_msg, "%s, allocation %ld failing: outputs changed", op->name, k);
