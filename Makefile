@@ -64,7 +64,7 @@ $(BUILD)/test_float: $(TEST_DEPS)
 
 # The allocation-failure sweep replaces REVGNN_MALLOC, so it is a program of its own; without
 # OpenMP, so its allocations come in one order.
-OOM_DEPS = tests/test_oom.c revgnn.h tests/harness.h
+OOM_DEPS = tests/test_oom.c tests/fuzz/fuzz_data.h revgnn.h tests/harness.h
 $(BUILD)/test_oom: $(OOM_DEPS)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_NO_OMP) $(HARNESS_FLAGS) -Itests tests/test_oom.c -o $@ $(LDLIBS)

@@ -53,6 +53,7 @@ static void oom_free(void *q) {
 #define REVGNN_IMPLEMENTATION
 #include "revgnn.h"
 #include "harness.h"
+#include "fuzz/fuzz_data.h"
 
 static long oom_total;          /* allocation points swept, over every operation */
 static char oom_msg[900];
@@ -277,19 +278,6 @@ static int oom_ogb_folder(char *dir, size_t size, int multilabel) {
     return ok;
 }
 
-static void oom_rmtree(const char *dir) {
-    static const char *const files[] = {"raw/edge.csv", "raw/num-node-list.csv", "raw/num-edge-list.csv",
-                                        "raw/edge-feat.csv", "raw/node-label.csv", "raw/node_species.csv",
-                                        "raw/node-feat.csv", "split/s/train.csv", "split/s/valid.csv",
-                                        "split/s/test.csv", "split/s", "split", "raw", ""};
-    char path[600];
-    size_t k;
-    for (k = 0; k < sizeof files / sizeof *files; k++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
-        remove(path);
-    }
-}
-
 typedef struct oom_data {
     rg_ctx *ctx;
     const char *dir;
@@ -333,7 +321,7 @@ TEST oom_dataset_load(void) {
         s.opt.species_onehot = multilabel;
         op.name = multilabel ? "rg_dataset_load_ogb, multilabel" : "rg_dataset_load_ogb, multiclass";
         CHECK_CALL(oom_sweep(&op));
-        oom_rmtree(dir);
+        fuzz_remove_ogb(dir); /* the same layout as the fuzz targets' folder */
     }
     op.name = "rg_dataset_synthetic";
     op.call = oom_synthetic_call;

@@ -1,6 +1,7 @@
 /* What the fuzz targets and their seed generator share: a small dataset made by the library
    (rg_dataset_synthetic) written out in the OGB raw layout, the file each loader target
-   replaces with its input, and the model the checkpoint target loads into. static inline:
+   replaces with its input, and the model the checkpoint target loads into (tests/test_oom.c
+   removes its own small OGB folder with fuzz_remove_ogb). static inline:
    each program uses only some of them. */
 #ifndef FUZZ_DATA_H
 #define FUZZ_DATA_H
