@@ -149,9 +149,10 @@ FUZZ_OGB = edge node-feat edge-feat node-label node_species split
 FUZZ_TARGETS = $(addprefix ogb-,$(FUZZ_OGB)) checkpoint
 FUZZ_FLAGS = -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) -I. -Itests/fuzz
 FUZZ_DEPS = tests/fuzz/fuzz_data.h revgnn.h
-$(BUILD)/fuzz/ogb-%: tests/fuzz/fuzz_ogb.c $(FUZZ_DEPS)
+# one loader binary for every file kind (FUZZ_KIND chooses at run time): one build, not six
+$(BUILD)/fuzz/ogb: tests/fuzz/fuzz_ogb.c $(FUZZ_DEPS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -DFUZZ_KIND='"$*"' -DRG__CSV_BLOCK=64 $< -o $@ -lm
+	$(CLANG) $(FUZZ_FLAGS) -DRG__CSV_BLOCK=64 $< -o $@ -lm
 $(BUILD)/fuzz/checkpoint: tests/fuzz/fuzz_checkpoint.c $(FUZZ_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) $< -o $@ -lm
@@ -161,12 +162,16 @@ $(BUILD)/fuzz/seeds: tests/fuzz/seeds.c $(FUZZ_DEPS)
 $(BUILD)/fuzz/corpus/.seeded: $(BUILD)/fuzz/seeds
 	./$(BUILD)/fuzz/seeds $(BUILD)/fuzz/corpus && touch $@
 .PHONY: fuzz $(addprefix fuzz-,$(FUZZ_TARGETS))
-$(addprefix fuzz-,$(FUZZ_TARGETS)): fuzz-%: $(BUILD)/fuzz/% $(BUILD)/fuzz/corpus/.seeded
-	@echo "== fuzz $* for $(FUZZ_SECONDS) s"
-	@./$(BUILD)/fuzz/$* -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    -artifact_prefix=$(BUILD)/fuzz/crash-$*- $(BUILD)/fuzz/corpus/$* > $(BUILD)/fuzz/$*.log 2>&1; rc=$$?; \
-	    grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(BUILD)/fuzz/$*.log | sed 's/^/$*: /'; \
-	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/$*.log; echo "fuzz $*: failed (log $(BUILD)/fuzz/$*.log)"; exit 1; }
+# fuzz-T runs build/fuzz/B for FUZZ_SECONDS: B is "ogb" with FUZZ_KIND for the loader targets
+fuzz_run = @echo "== fuzz $(1) for $(FUZZ_SECONDS) s"; \
+	FUZZ_KIND=$(patsubst ogb-%,%,$(1)) ./$(BUILD)/fuzz/$(2) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/crash-$(1)- $(BUILD)/fuzz/corpus/$(1) > $(BUILD)/fuzz/$(1).log 2>&1; rc=$$?; \
+	    grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(BUILD)/fuzz/$(1).log | sed 's/^/$(1): /'; \
+	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/$(1).log; echo "fuzz $(1): failed (log $(BUILD)/fuzz/$(1).log)"; exit 1; }
+$(addprefix fuzz-ogb-,$(FUZZ_OGB)): fuzz-ogb-%: $(BUILD)/fuzz/ogb $(BUILD)/fuzz/corpus/.seeded
+	$(call fuzz_run,ogb-$*,ogb)
+fuzz-checkpoint: $(BUILD)/fuzz/checkpoint $(BUILD)/fuzz/corpus/.seeded
+	$(call fuzz_run,checkpoint,checkpoint)
 ifeq ($(HAVE_CLANG),yes)
 fuzz: $(addprefix fuzz-,$(FUZZ_TARGETS))
 else
