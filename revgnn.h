@@ -4897,14 +4897,34 @@ RGDEF rg_adam rg_adam_default(double lr) {
     return a;
 }
 
+#define RG__COUNT_MAX (INT64_MAX - 1) /* epochs and Adam steps: the next one must fit too */
+
+/* the optimiser's fields as checkpoints name them, and what each must be: one check for
+   rg_adam_step, checkpoint save and checkpoint load */
+static const char *const rg__adam_keys[7] = {"lr", "beta1", "beta2", "eps", "weight_decay", "decoupled", "step"};
+static const char *const rg__adam_ranges[7] = {
+    "a finite number >= 0", "a number in [0, 1)", "a number in [0, 1)", "a finite number >= 0",
+    "a finite number >= 0", "0 or 1", "an integer in [0, 9223372036854775806]"};
+
+/* the index of the first field of a that is out of range, or -1 */
+static int rg__adam_invalid(const rg_adam *a) {
+    double v[5];
+    int k;
+    v[0] = a->lr, v[1] = a->beta1, v[2] = a->beta2, v[3] = a->eps, v[4] = a->weight_decay;
+    for (k = 0; k < 5; k++)
+        if (!(isfinite(v[k]) && v[k] >= 0 && (v[k] < 1 || (k != 1 && k != 2)))) return k;
+    if (a->decoupled != 0 && a->decoupled != 1) return 5;
+    return a->step >= 0 && a->step <= RG__COUNT_MAX ? -1 : 6;
+}
+
 RGDEF rg_status rg_adam_step(rg_ctx *ctx, rg_adam *opt, rg_tensor params, rg_tensor grads, rg_tensor m, rg_tensor v) {
     int64_t n = rg_tensor_numel(params);
+    int bad;
     RG__CHECK_ARG(ctx && opt, "rg_adam_step: NULL %s", ctx ? "optimiser" : "context");
-    RG__CHECK_ARG(opt->lr >= 0 && opt->eps >= 0 && opt->weight_decay >= 0,
-                  "rg_adam_step: lr %g, eps %g, weight decay %g must not be negative", opt->lr, opt->eps,
-                  opt->weight_decay);
-    RG__CHECK_ARG(opt->beta1 >= 0 && opt->beta1 < 1 && opt->beta2 >= 0 && opt->beta2 < 1,
-                  "rg_adam_step: betas (%g, %g) must lie in [0, 1)", opt->beta1, opt->beta2);
+    bad = rg__adam_invalid(opt);
+    RG__CHECK_ARG(bad < 0, "rg_adam_step: %s is not %s (lr %g, betas (%g, %g), eps %g, weight decay %g, step %lld)",
+                  bad < 0 ? "" : rg__adam_keys[bad], bad < 0 ? "" : rg__adam_ranges[bad], opt->lr, opt->beta1,
+                  opt->beta2, opt->eps, opt->weight_decay, (long long)opt->step);
     RG__CHECK_ARG(params.data && grads.data && m.data && v.data, "rg_adam_step: NULL %s",
                   !params.data ? "params" : !grads.data ? "grads" : !m.data ? "m" : "v");
     RG__CHECK_ARG(rg_tensor_numel(grads) == n && rg_tensor_numel(m) == n && rg_tensor_numel(v) == n,
@@ -6356,7 +6376,6 @@ static rg_status rg__ck_write_fail(const char *path) {
     return RG__FAIL(RG_ERR_IO, "cannot write checkpoint %s: %s", path, strerror(errno));
 }
 
-#define RG__COUNT_MAX (INT64_MAX - 1) /* epochs and Adam steps: the next one must fit too */
 
 /* s[0, n) as a count in [0, RG__COUNT_MAX]: decimal digits only */
 static int rg__parse_count(const char *s, size_t n, int64_t *v) {
@@ -6576,23 +6595,6 @@ static rg_status rg__ck_config_diff(const char *path, const char *saved, const c
                  : RG_OK;
     REVGNN_FREE(NULL, t.s);
     return st;
-}
-
-/* the optimiser's fields as checkpoints name them, and what each must be */
-static const char *const rg__adam_keys[7] = {"lr", "beta1", "beta2", "eps", "weight_decay", "decoupled", "step"};
-static const char *const rg__adam_ranges[7] = {
-    "a finite number >= 0", "a number in [0, 1)", "a number in [0, 1)", "a finite number >= 0",
-    "a finite number >= 0", "0 or 1", "an integer in [0, 9223372036854775806]"};
-
-/* the index of the first field of a that is out of range, or -1 */
-static int rg__adam_invalid(const rg_adam *a) {
-    double v[5];
-    int k;
-    v[0] = a->lr, v[1] = a->beta1, v[2] = a->beta2, v[3] = a->eps, v[4] = a->weight_decay;
-    for (k = 0; k < 5; k++)
-        if (!(isfinite(v[k]) && v[k] >= 0 && (v[k] < 1 || (k != 1 && k != 2)))) return k;
-    if (a->decoupled != 0 && a->decoupled != 1) return 5;
-    return a->step >= 0 && a->step <= RG__COUNT_MAX ? -1 : 6;
 }
 
 static rg_status rg__ck_adam_bad(const char *path, int key, const char *v, size_t nv) {

@@ -307,6 +307,9 @@ TEST adam_and_clip_bad_input(void) {
     CHECK_CALL(er_expect(RG_ERR_ARG, rg_adam_step(ctx, &opt, p, g, m, m), "(0.9, 1)", NULL));
     opt = rg_adam_default(-0.5);
     CHECK_CALL(er_expect(RG_ERR_ARG, rg_adam_step(ctx, &opt, p, g, m, m), "lr -0.5", NULL));
+    /* the same check as checkpoints': an infinite rate would turn every parameter into NaN */
+    opt = rg_adam_default(HUGE_VAL);
+    CHECK_CALL(er_expect(RG_ERR_ARG, rg_adam_step(ctx, &opt, p, g, m, m), "lr is not a finite number", "lr inf"));
     opt = rg_adam_default(0.1);
     ASSERT_EQm(rg_last_error(), RG_OK, rg_adam_step(ctx, &opt, p, g, m, m));
     CHECK_CALL(er_expect(RG_ERR_ARG, rg_clip_grad_norm(ctx, g, 0, &norm), "max_norm 0", NULL));
