@@ -38,6 +38,8 @@
                          The BLAS then picks its own threads, and whether results are bitwise
                          the same for any thread count is up to it (the built-in GEMM's are).
       REVGNN_NO_OPENMP   build single-threaded even when compiled with -fopenmp.
+      REVGNN_SPIN_POLLS  polls (about 30 ns each on x86) an idle thread of the library spins
+                         before it sleeps (default 4096; OMP_WAIT_POLICY overrides it).
       REVGNN_NO_STDIO    leave out everything that touches files (loaders, checkpoints).
 
    ENVIRONMENT
@@ -45,8 +47,12 @@
                          read when a CPU context is created (default: the fastest this CPU
                          runs). For tests and benchmarks; kernels with and without fused
                          multiply-add may differ in the last bits.
-      OMP_WAIT_POLICY    OpenMP's own; passive helps where virtual CPUs share physical cores
-                         (idle threads that spin take the time of working ones).
+      OMP_NUM_THREADS    threads of a context created with n_threads <= 0 (with -fopenmp).
+      OMP_WAIT_POLICY    how the library's idle threads wait, read when a context is created:
+                         unset, a short spin then sleep (so a process that shares the machine
+                         keeps its CPU); ACTIVE, spin; PASSIVE, sleep at once. The loops run
+                         on the library's own POSIX threads, not libgomp's, whose default spin
+                         of milliseconds made a busy machine several times slower.
 
    CONTENTS (each section opens with a banner comment; declarations, then implementation)
       configuration - status and errors - context, allocator, memory accounting - tensors -
@@ -127,7 +133,8 @@ typedef struct rg_ctx {
     rg_status status;       /* first error an op reported since the last rg_ctx_take_status */
 } rg_ctx;
 
-/* CPU context. n_threads <= 0 means every available thread (OpenMP), else that many.
+/* CPU context. n_threads <= 0 means every available thread (OpenMP's count), else that many;
+   the context starts n_threads - 1 threads of its own, ended by rg_ctx_destroy.
    RG_ERR_ARG when the environment's REVGNN_CPU_ISA names a GEMM kernel this CPU lacks. */
 RGDEF rg_status rg_ctx_create_cpu(rg_ctx **out, int n_threads, uint64_t seed);
 RGDEF void rg_ctx_destroy(rg_ctx *ctx);
@@ -1026,20 +1033,19 @@ RGDEF rg_status rg_evaluate(const rg_dataset *ds, const rg_real *scores, double 
 #include <omp.h>
 #define RG__OMP 1
 #define RG__PRAGMA(x) _Pragma(#x)
-/* static schedule: equal work per index; dynamic: graph rows of skewed degree; units: a
-   few large work units handed out one at a time, so a thread that another process slows
-   down leaves its share to the others (RG__THREAD_ID picks its private buffers) */
-#define RG__PARALLEL_FOR(nt) RG__PRAGMA(omp parallel for num_threads(nt) schedule(static))
-#define RG__PARALLEL_FOR_DYNAMIC(nt) RG__PRAGMA(omp parallel for num_threads(nt) schedule(dynamic, 64))
-#define RG__PARALLEL_FOR_UNITS(nt) RG__PRAGMA(omp parallel for num_threads(nt) schedule(dynamic, 1))
-#define RG__THREAD_ID() omp_get_thread_num()
 #else
 #define RG__OMP 0
-/* still evaluates nt, so ctx counts as used in single-threaded builds */
-#define RG__PARALLEL_FOR(nt) (void)(nt);
-#define RG__PARALLEL_FOR_DYNAMIC(nt) (void)(nt);
-#define RG__PARALLEL_FOR_UNITS(nt) (void)(nt);
-#define RG__THREAD_ID() 0
+#endif
+/* Threads: OpenMP switches them on and counts them (OMP_NUM_THREADS); the parallel loops run
+   on the library's own pool (below), whose idle threads sleep after a short spin where
+   libgomp's spin for milliseconds and take the CPU from a process that shares the machine.
+   Without POSIX threads and GNU atomics the ops run on the calling thread. */
+#if RG__OMP && (defined(__unix__) || defined(__APPLE__)) && (defined(__GNUC__) || defined(__clang__))
+#include <pthread.h>
+#include <unistd.h> /* getpid: a forked child has none of its parent's threads */
+#define RG__THREADS 1
+#else
+#define RG__THREADS 0
 #endif
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
@@ -1232,6 +1238,222 @@ RGDEF void rg_ctx_destroy(rg_ctx *ctx) {
     if (!ctx) return;
     if (ctx->ops && ctx->ops->destroy) ctx->ops->destroy(ctx);
     REVGNN_FREE(ctx, ctx);
+}
+
+/* ---- threads: the pool the CPU ops and graph building run their loops on ---- */
+
+/* One parallel loop's work: indices [begin, end) of its range. thread is below the job's
+   thread count, for private buffers. Every loop writes results that do not depend on which
+   thread runs which indices, so any thread count gives the same bits. */
+typedef void (*rg__range_fn)(void *arg, int64_t begin, int64_t end, int thread);
+
+/* Chunk sizes: RG__GRAIN_SPLIT cuts the range into about four chunks per thread, so a thread
+   that another process slows down leaves part of its share to the others; RG__GRAIN_ROWS
+   suits graph rows of skewed degree; 1 hands out a few large units one at a time. */
+#define RG__GRAIN_SPLIT 0
+#define RG__GRAIN_ROWS 64
+
+#ifndef REVGNN_SPIN_POLLS
+/* Polls (about 30 ns each on x86) a waiting thread makes before it sleeps: enough to bridge
+   the gap between two ops, too few to matter to another process on the machine. */
+#define REVGNN_SPIN_POLLS 4096
+#endif
+
+typedef struct rg__pool rg__pool;
+
+#if RG__THREADS
+typedef struct rg__pool_worker {
+    rg__pool *pool;
+    int id; /* 1.. (the caller is 0) */
+    pthread_t thread;
+} rg__pool_worker;
+
+/* Fields marked atomic are read and written with __atomic builtins (sequentially
+   consistent: a store followed by a load on the other side, as in the sleep handshakes). */
+struct rg__pool {
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* idle workers sleep here */
+    pthread_cond_t done; /* the caller sleeps here until its job ends */
+    rg__pool_worker *workers;
+    int n_workers;       /* threads besides the caller */
+    long spin;           /* polls before sleeping */
+    /* the job, written by the caller before generation moves on */
+    rg__range_fn body;
+    void *arg;
+    int64_t n, grain;
+    int threads;         /* ids below it take chunks */
+    int64_t next;        /* atomic: first index not handed out */
+    int pending;         /* atomic: workers not through the job */
+    unsigned generation; /* atomic: jobs started */
+    int sleepers;        /* atomic: workers asleep or about to be */
+    int caller_sleeps;   /* atomic */
+    int stop;            /* atomic */
+    int busy;            /* a job is running: a loop inside it runs on its own thread */
+    pid_t owner;         /* the process whose threads these are */
+};
+
+#define RG__LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define RG__STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+
+static void rg__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void rg__pool_take_chunks(rg__pool *p, int id) {
+    if (id >= p->threads) return;
+    for (;;) {
+        int64_t lo = __atomic_fetch_add(&p->next, p->grain, __ATOMIC_RELAXED);
+        if (lo >= p->n) return;
+        p->body(p->arg, lo, p->n - lo > p->grain ? lo + p->grain : p->n, id);
+    }
+}
+
+static void *rg__pool_main(void *arg) {
+    rg__pool_worker *w = (rg__pool_worker *)arg;
+    rg__pool *p = w->pool;
+    unsigned seen = 0;
+    for (;;) {
+        long k;
+        for (k = 0; k < p->spin && RG__LOAD(p->generation) == seen; k++) rg__cpu_relax();
+        if (RG__LOAD(p->generation) == seen) {
+            pthread_mutex_lock(&p->lock);
+            __atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+            while (RG__LOAD(p->generation) == seen) pthread_cond_wait(&p->wake, &p->lock);
+            __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+            pthread_mutex_unlock(&p->lock);
+        }
+        seen++; /* the caller waits for every worker before it starts the next job */
+        if (RG__LOAD(p->stop)) return NULL;
+        rg__pool_take_chunks(p, w->id);
+        if (__atomic_sub_fetch(&p->pending, 1, __ATOMIC_SEQ_CST) == 0 && RG__LOAD(p->caller_sleeps)) {
+            pthread_mutex_lock(&p->lock);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->lock);
+        }
+    }
+}
+
+/* Starts and ends the job's generation: wakes the workers that sleep. */
+static void rg__pool_start_job(rg__pool *p) {
+    __atomic_add_fetch(&p->generation, 1, __ATOMIC_SEQ_CST);
+    if (RG__LOAD(p->sleepers)) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+static void rg__pool_destroy(rg_ctx *ctx, rg__pool *p) {
+    int i;
+    if (!p) return;
+    if (p->owner != getpid()) { /* a forked child: the threads and their waits are the parent's */
+        REVGNN_FREE(ctx, p->workers);
+        REVGNN_FREE(ctx, p);
+        return;
+    }
+    RG__STORE(p->stop, 1);
+    RG__STORE(p->pending, p->n_workers);
+    rg__pool_start_job(p);
+    for (i = 0; i < p->n_workers; i++) pthread_join(p->workers[i].thread, NULL);
+    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    REVGNN_FREE(ctx, p->workers);
+    REVGNN_FREE(ctx, p);
+}
+
+/* OMP_WAIT_POLICY, as libgomp reads it: ACTIVE spins (for minutes), PASSIVE sleeps at once. */
+static long rg__pool_spin(void) {
+    const char *v = getenv("OMP_WAIT_POLICY");
+    char word[8];
+    size_t i;
+    if (!v) return REVGNN_SPIN_POLLS;
+    for (i = 0; i + 1 < sizeof word && v[i]; i++) word[i] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] - 'A' + 'a' : v[i]);
+    word[i] = '\0';
+    if (!v[i] && !strcmp(word, "active")) return LONG_MAX;
+    if (!v[i] && !strcmp(word, "passive")) return 0;
+    return REVGNN_SPIN_POLLS;
+}
+
+/* A pool for threads threads (the caller and threads - 1 workers); NULL, and the work runs
+   on the calling thread, where threads <= 1 or memory or threads could not be had. Threads
+   that fail to start leave their share to those that did: results are the same. */
+static rg__pool *rg__pool_create(rg_ctx *ctx, int threads) {
+    rg__pool *p;
+    int i;
+    if (threads <= 1) return NULL;
+    p = (rg__pool *)REVGNN_MALLOC(ctx, sizeof *p);
+    if (!p) return NULL;
+    memset(p, 0, sizeof *p);
+    p->workers = (rg__pool_worker *)REVGNN_MALLOC(ctx, (size_t)(threads - 1) * sizeof *p->workers);
+    if (!p->workers) { REVGNN_FREE(ctx, p); return NULL; }
+    if (pthread_mutex_init(&p->lock, NULL) != 0) goto no_lock;
+    if (pthread_cond_init(&p->wake, NULL) != 0) goto no_wake;
+    if (pthread_cond_init(&p->done, NULL) != 0) goto no_done;
+    p->spin = rg__pool_spin();
+    p->owner = getpid();
+    for (i = 0; i < threads - 1; i++) {
+        p->workers[i].pool = p;
+        p->workers[i].id = i + 1;
+        if (pthread_create(&p->workers[i].thread, NULL, rg__pool_main, &p->workers[i]) != 0) break;
+        p->n_workers++;
+    }
+    if (p->n_workers > 0) return p;
+    pthread_cond_destroy(&p->done);
+no_done:
+    pthread_cond_destroy(&p->wake);
+no_wake:
+    pthread_mutex_destroy(&p->lock);
+no_lock:
+    REVGNN_FREE(ctx, p->workers);
+    REVGNN_FREE(ctx, p);
+    return NULL;
+}
+#else
+static rg__pool *rg__pool_create(rg_ctx *ctx, int threads) { (void)ctx; (void)threads; return NULL; }
+static void rg__pool_destroy(rg_ctx *ctx, rg__pool *p) { (void)ctx; (void)p; }
+#endif
+
+/* body over [0, n) in chunks of grain indices (RG__GRAIN_SPLIT: about four per thread) on
+   at most threads threads of the pool; the caller takes chunks too and returns when all are
+   done. Serial where there is no pool, one thread or one chunk, inside another job, or in a
+   forked child of the pool's process. */
+static void rg__pool_run(rg__pool *p, int threads, int64_t n, int64_t grain, rg__range_fn body, void *arg) {
+    if (n <= 0) return;
+#if RG__THREADS
+    if (p && threads > 1 && !p->busy && p->owner == getpid()) {
+        long k;
+        if (threads > p->n_workers + 1) threads = p->n_workers + 1;
+        if (grain <= 0) grain = (n + 4 * (int64_t)threads - 1) / (4 * (int64_t)threads);
+        if (grain < n) {
+            p->busy = 1;
+            p->body = body;
+            p->arg = arg;
+            p->n = n;
+            p->grain = grain;
+            p->threads = threads;
+            RG__STORE(p->next, (int64_t)0);
+            RG__STORE(p->pending, p->n_workers);
+            rg__pool_start_job(p);
+            rg__pool_take_chunks(p, 0);
+            for (k = 0; k < p->spin && RG__LOAD(p->pending) != 0; k++) rg__cpu_relax();
+            if (RG__LOAD(p->pending) != 0) {
+                pthread_mutex_lock(&p->lock);
+                RG__STORE(p->caller_sleeps, 1);
+                while (RG__LOAD(p->pending) != 0) pthread_cond_wait(&p->done, &p->lock);
+                RG__STORE(p->caller_sleeps, 0);
+                pthread_mutex_unlock(&p->lock);
+            }
+            p->busy = 0;
+            return;
+        }
+    }
+#else
+    (void)p; (void)threads; (void)grain;
+#endif
+    body(arg, 0, n, 0);
 }
 
 /* ============================== tensors ============================== */
@@ -1428,9 +1650,21 @@ static int rg__host_threads(void) {
 #endif
 }
 
+static void rg__graph_degrees(void *arg, int64_t lo, int64_t hi, int thread) {
+    rg_graph *g = (rg_graph *)arg;
+    int64_t i;
+    (void)thread;
+    for (i = lo; i < hi; i++) {
+        int64_t deg = g->rowptr[i + 1] - g->rowptr[i], no_loops = 0, e;
+        for (e = g->rowptr[i]; e < g->rowptr[i + 1]; e++) no_loops += g->src[e] != (int32_t)i;
+        g->inv_deg[i] = deg > 0 ? (rg_real)(1.0 / (double)deg) : (rg_real)0;
+        g->gcn_dinv[i] = (rg_real)(1.0 / sqrt(1.0 + (double)no_loops));
+    }
+}
+
 /* Fills t_rowptr/t_edge (counting sort by source, stable so ids ascend within a source) and
-   the degree-derived arrays, from rowptr/src/dst. */
-static void rg__graph_finish(rg_graph *g) {
+   the degree-derived arrays, from rowptr/src/dst, on pool's threads (NULL: this one). */
+static void rg__graph_finish(rg_graph *g, rg__pool *pool) {
     int64_t i, e, n = g->n_nodes;
     memset(g->t_rowptr, 0, (size_t)(n + 1) * sizeof(int64_t));
     for (e = 0; e < g->n_edges; e++) g->t_rowptr[g->src[e] + 1]++;
@@ -1441,13 +1675,7 @@ static void rg__graph_finish(rg_graph *g) {
         for (i = n; i > 0; i--) g->t_rowptr[i] = g->t_rowptr[i - 1];
         g->t_rowptr[0] = 0;
     }
-    RG__PARALLEL_FOR_DYNAMIC(rg__host_threads())
-    for (i = 0; i < n; i++) {
-        int64_t deg = g->rowptr[i + 1] - g->rowptr[i], no_loops = 0, e;
-        for (e = g->rowptr[i]; e < g->rowptr[i + 1]; e++) no_loops += g->src[e] != (int32_t)i;
-        g->inv_deg[i] = deg > 0 ? (rg_real)(1.0 / (double)deg) : (rg_real)0;
-        g->gcn_dinv[i] = (rg_real)(1.0 / sqrt(1.0 + (double)no_loops));
-    }
+    rg__pool_run(pool, rg__host_threads(), n, RG__GRAIN_ROWS, rg__graph_degrees, g);
 }
 
 /* Stable LSD radix sort of (key, val) pairs by the low key_bits of key, in passes of at most
@@ -1456,38 +1684,61 @@ static void rg__graph_finish(rg_graph *g) {
    buckets are laid out bucket-major, thread-minor, so the result is the same for any
    thread count. The sorted pairs end in (*key, *val): the pointers are swapped with the
    scratch arrays' (*key_tmp, *val_tmp) after each pass. */
+typedef struct rg__radix_pass {
+    const uint64_t *key;
+    const int64_t *val;
+    uint64_t *key_tmp, mask;
+    int64_t *val_tmp, *counts, n, chunk, buckets;
+    int shift;
+} rg__radix_pass;
+
+static void rg__radix_count(void *arg, int64_t t0, int64_t t1, int thread) {
+    const rg__radix_pass *a = (const rg__radix_pass *)arg;
+    int64_t t;
+    (void)thread;
+    for (t = t0; t < t1; t++) {
+        int64_t k, lo = t * a->chunk, hi = lo + a->chunk < a->n ? lo + a->chunk : a->n, *c = a->counts + t * a->buckets;
+        for (k = lo; k < hi; k++) c[(a->key[k] >> a->shift) & a->mask]++;
+    }
+}
+
+static void rg__radix_scatter(void *arg, int64_t t0, int64_t t1, int thread) {
+    const rg__radix_pass *a = (const rg__radix_pass *)arg;
+    int64_t t;
+    (void)thread;
+    for (t = t0; t < t1; t++) {
+        int64_t k, lo = t * a->chunk, hi = lo + a->chunk < a->n ? lo + a->chunk : a->n, *c = a->counts + t * a->buckets;
+        for (k = lo; k < hi; k++) {
+            int64_t at = c[(a->key[k] >> a->shift) & a->mask]++;
+            a->key_tmp[at] = a->key[k];
+            a->val_tmp[at] = a->val[k];
+        }
+    }
+}
+
 static void rg__radix_sort_pairs(uint64_t **key_io, int64_t **val_io, uint64_t **key_tmp_io, int64_t **val_tmp_io,
-                                 int64_t n, int key_bits, int nt, int64_t *counts /* (nt * 4096) */) {
+                                 int64_t n, int key_bits, int nt, int64_t *counts /* (nt * 4096) */,
+                                 rg__pool *pool) {
     uint64_t *key = *key_io, *key_tmp = *key_tmp_io;
     int64_t *val = *val_io, *val_tmp = *val_tmp_io;
     int passes = key_bits > 0 ? (key_bits + 11) / 12 : 0, pass;
     int digit = passes > 0 ? (key_bits + passes - 1) / passes : 0;
     int64_t buckets = (int64_t)1 << digit, chunk = (n + nt - 1) / (nt > 0 ? nt : 1);
     for (pass = 0; pass < passes; pass++) {
-        int shift = pass * digit, t;
-        uint64_t mask = (uint64_t)buckets - 1;
+        int t;
         int64_t b, sum = 0;
+        rg__radix_pass a;
+        a.key = key, a.val = val, a.key_tmp = key_tmp, a.val_tmp = val_tmp, a.counts = counts;
+        a.n = n, a.chunk = chunk, a.buckets = buckets, a.mask = (uint64_t)buckets - 1, a.shift = pass * digit;
         memset(counts, 0, (size_t)nt * (size_t)buckets * sizeof(int64_t));
-        RG__PARALLEL_FOR(nt)
-        for (t = 0; t < nt; t++) {
-            int64_t k, lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n, *c = counts + t * buckets;
-            for (k = lo; k < hi; k++) c[(key[k] >> shift) & mask]++;
-        }
+        rg__pool_run(pool, nt, nt, 1, rg__radix_count, &a);
         for (b = 0; b < buckets; b++)
             for (t = 0; t < nt; t++) {
                 int64_t c = counts[t * buckets + b];
                 counts[t * buckets + b] = sum;
                 sum += c;
             }
-        RG__PARALLEL_FOR(nt)
-        for (t = 0; t < nt; t++) {
-            int64_t k, lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n, *c = counts + t * buckets;
-            for (k = lo; k < hi; k++) {
-                int64_t at = c[(key[k] >> shift) & mask]++;
-                key_tmp[at] = key[k];
-                val_tmp[at] = val[k];
-            }
-        }
+        rg__pool_run(pool, nt, nt, 1, rg__radix_scatter, &a);
         {
             uint64_t *kt = key;
             int64_t *vt = val;
@@ -1497,6 +1748,35 @@ static void rg__radix_sort_pairs(uint64_t **key_io, int64_t **val_io, uint64_t *
     }
     *key_io = key, *key_tmp_io = key_tmp;
     *val_io = val, *val_tmp_io = val_tmp;
+}
+
+/* The graph's edges of rows [lo, hi) from the sorted candidates (source, candidate id; -1 is
+   an inserted self-loop, whose features are zero). */
+typedef struct rg__coo_edges {
+    rg_graph *g;
+    const uint64_t *source;
+    const int64_t *candidate;
+    const rg_real *edge_feat;
+    int64_t n_edges;
+} rg__coo_edges;
+
+static void rg__coo_fill_edges(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__coo_edges *a = (const rg__coo_edges *)arg;
+    rg_graph *g = a->g;
+    int64_t i, e, c, dim = g->edge_dim;
+    (void)thread;
+    for (i = lo; i < hi; i++)
+        for (e = g->rowptr[i]; e < g->rowptr[i + 1]; e++) {
+            int64_t mm = a->candidate[e];
+            g->dst[e] = (int32_t)i;
+            g->src[e] = (int32_t)a->source[e];
+            if (dim > 0) { /* edge_feat is NULL otherwise: no arithmetic on it */
+                rg_real *to = g->edge_feat + e * dim;
+                const rg_real *from = mm < 0 ? NULL : a->edge_feat + (mm % a->n_edges) * dim;
+                /* a loop, not memcpy: rows are a few values wide */
+                for (c = 0; c < dim; c++) to[c] = from ? from[c] : 0;
+            }
+        }
 }
 
 static int rg__bits_for(int64_t n) { /* bits to hold 0..n-1 */
@@ -1514,6 +1794,7 @@ RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edge
     uint64_t *key = NULL, *key_tmp = NULL;
     int32_t *has_loop = NULL;
     int nt = rg__host_threads(), b = rg__bits_for(n_nodes);
+    rg__pool *pool = NULL;
     uint64_t src_mask = ((uint64_t)1 << b) - 1;
     rg_graph g;
     RG__CHECK_ARG(out != NULL, "rg_graph_from_coo: NULL output graph");
@@ -1546,7 +1827,7 @@ RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edge
     do {                                                                                               \
         REVGNN_FREE(NULL, has_loop); REVGNN_FREE(NULL, ends); REVGNN_FREE(NULL, counts);               \
         REVGNN_FREE(NULL, key); REVGNN_FREE(NULL, key_tmp); REVGNN_FREE(NULL, val);                    \
-        REVGNN_FREE(NULL, val_tmp);                                                                    \
+        REVGNN_FREE(NULL, val_tmp); rg__pool_destroy(NULL, pool);                                      \
     } while (0)
     if (!has_loop || !ends || !counts || !key || !key_tmp || !val || !val_tmp) {
         RG__FROM_COO_FREE();
@@ -1562,7 +1843,8 @@ RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edge
         val[m] = m;
         if (s_m == d_m) has_loop[d_m] = 1;
     }
-    rg__radix_sort_pairs(&key, &val, &key_tmp, &val_tmp, total, 2 * b, nt, counts);
+    pool = rg__pool_create(NULL, nt);
+    rg__radix_sort_pairs(&key, &val, &key_tmp, &val_tmp, total, 2 * b, nt, counts, pool);
     /* copy each node's run into (key_tmp: source, val_tmp: candidate), dropping repeats and
        inserting a missing self-loop (candidate -1) where its source i sorts */
     kept = 0;
@@ -1603,24 +1885,14 @@ RGDEF rg_status rg_graph_from_coo(rg_graph *out, int64_t n_nodes, int64_t n_edge
     }
     g.rowptr[0] = 0;
     for (i = 0; i < n_nodes; i++) g.rowptr[i + 1] = ends[i];
-    RG__PARALLEL_FOR_DYNAMIC(nt)
-    for (i = 0; i < n_nodes; i++) {
-        int64_t e;
-        for (e = g.rowptr[i]; e < g.rowptr[i + 1]; e++) {
-            int64_t mm = val_tmp[e], c;
-            g.dst[e] = (int32_t)i;
-            g.src[e] = (int32_t)key_tmp[e];
-            if (edge_dim > 0) { /* edge_feat is NULL otherwise: no arithmetic on it */
-                rg_real *to = g.edge_feat + e * edge_dim;
-                const rg_real *from = mm < 0 ? NULL : edge_feat + (mm % n_edges) * edge_dim;
-                /* a loop, not memcpy: rows are a few values wide */
-                for (c = 0; c < edge_dim; c++) to[c] = from ? from[c] : 0;
-            }
-        }
+    {
+        rg__coo_edges a;
+        a.g = &g, a.source = key_tmp, a.candidate = val_tmp, a.edge_feat = edge_feat, a.n_edges = n_edges;
+        rg__pool_run(pool, nt, n_nodes, RG__GRAIN_ROWS, rg__coo_fill_edges, &a);
     }
+    rg__graph_finish(&g, pool);
     RG__FROM_COO_FREE();
 #undef RG__FROM_COO_FREE
-    rg__graph_finish(&g);
     *out = g;
     return RG_OK;
 }
@@ -1768,12 +2040,29 @@ RGDEF rg_status rg_graph_subgraph(const rg_graph *g, const int32_t *nodes, int64
         s.rowptr[k + 1] = m;
     }
     REVGNN_FREE(NULL, local);
-    rg__graph_finish(&s);
+    rg__graph_finish(&s, NULL); /* its parallel part is a pass over the degrees */
     *out = s;
     return RG_OK;
 }
 
 /* ============================== CPU backend ============================== */
+
+/* The CPU backend's private state (ctx->backend). A context serves one host thread at a
+   time; inside an op, the pool's threads use disjoint slots of the scratch. */
+typedef struct rg__cpu_state {
+#ifndef REVGNN_CBLAS
+    const struct rg__gemm_kernel *gemm; /* micro-kernel picked for this CPU */
+#endif
+    rg__pool *pool;                     /* ctx->n_threads threads, or NULL for one */
+    void *scratch_raw;                  /* GEMM packing buffers: grown on demand, freed with the context */
+    rg_real *scratch;                   /* scratch_raw aligned to 64 bytes */
+    size_t scratch_reals;               /* reals usable at scratch */
+} rg__cpu_state;
+
+/* body over [0, n) on the context's threads, grain indices at a time (rg__pool_run) */
+static void rg__cpu_for(rg_ctx *ctx, int64_t n, int64_t grain, rg__range_fn body, void *arg) {
+    rg__pool_run(((rg__cpu_state *)ctx->backend)->pool, ctx->n_threads, n, grain, body, arg);
+}
 
 static void *rg__cpu_alloc(rg_ctx *ctx, size_t bytes) { return REVGNN_MALLOC(ctx, bytes); }
 static void rg__cpu_free(rg_ctx *ctx, void *p, size_t bytes) { (void)bytes; REVGNN_FREE(ctx, p); }
@@ -1783,23 +2072,48 @@ static void rg__cpu_copy(rg_ctx *ctx, void *dst, const void *src, size_t bytes, 
 }
 static void rg__cpu_synchronize(rg_ctx *ctx) { (void)ctx; }
 
+/* What one call shares with its threads. */
+typedef struct rg__gemm_args {
+    int ta, tb;
+    int64_t K;
+    rg_real alpha, beta;
+    const rg_real *A, *B;
+    rg_real *C;
+    int64_t lda, ldb, ldc;
+} rg__gemm_args;
+
+/* C's rows [i0, i1) of width n by the plain definition (rg__gemm_naive). */
+typedef struct rg__gemm_rows {
+    rg__gemm_args g;
+    int64_t n;
+} rg__gemm_rows;
+
+static void rg__gemm_naive_rows(void *arg, int64_t i0, int64_t i1, int thread) {
+    const rg__gemm_rows *a = (const rg__gemm_rows *)arg;
+    const rg__gemm_args *g = &a->g;
+    int64_t i, j, k;
+    (void)thread;
+    for (i = i0; i < i1; i++)
+        for (j = 0; j < a->n; j++) {
+            rg_real acc = 0;
+            for (k = 0; k < g->K; k++)
+                acc += (g->ta ? g->A[k * g->lda + i] : g->A[i * g->lda + k]) *
+                       (g->tb ? g->B[j * g->ldb + k] : g->B[k * g->ldb + j]);
+            g->C[i * g->ldc + j] = g->beta == 0 ? g->alpha * acc : g->alpha * acc + g->beta * g->C[i * g->ldc + j];
+        }
+}
+
 /* Reference GEMM: the plain definition, kept beside the blocked one below as its oracle, and
    the path for K = 0. Each C entry is one sequential sum over k, so its value never depends
    on the thread count. */
 static void rg__gemm_naive(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, int64_t K, rg_real alpha,
                            const rg_real *A, int64_t lda, const rg_real *B, int64_t ldb, rg_real beta,
                            rg_real *C, int64_t ldc) {
-    int64_t i;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < M; i++) {
-        int64_t j, k;
-        for (j = 0; j < N; j++) {
-            rg_real acc = 0;
-            for (k = 0; k < K; k++)
-                acc += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
-            C[i * ldc + j] = beta == 0 ? alpha * acc : alpha * acc + beta * C[i * ldc + j];
-        }
-    }
+    rg__gemm_rows a;
+    a.g.ta = ta, a.g.tb = tb, a.g.K = K, a.g.alpha = alpha, a.g.beta = beta;
+    a.g.A = A, a.g.B = B, a.g.C = C, a.g.lda = lda, a.g.ldb = ldb, a.g.ldc = ldc;
+    a.n = N;
+    rg__cpu_for(ctx, M, RG__GRAIN_SPLIT, rg__gemm_naive_rows, &a);
 }
 
 /* ---- built-in GEMM ----
@@ -1829,16 +2143,6 @@ static void rg__gemm_naive(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, in
 #define RG__GEMM_KSPLIT_MN 65536           /* ... into a C of at most this many entries */
 #define RG__GEMM_MR_MAX 8
 #define RG__GEMM_NR_MAX (128 / (int)sizeof(rg_real)) /* two 512-bit vectors */
-
-/* What one call shares with its threads. */
-typedef struct rg__gemm_args {
-    int ta, tb;
-    int64_t K;
-    rg_real alpha, beta;
-    const rg_real *A, *B;
-    rg_real *C;
-    int64_t lda, ldb, ldc;
-} rg__gemm_args;
 
 /* C[i0:i1, j0:j1] by one thread, with its buffers bp and ap (see rg__gemm_slot). */
 typedef void (*rg__gemm_region_fn)(const rg__gemm_args *g, rg_real *bp, rg_real *ap, int64_t i0, int64_t i1,
@@ -2028,17 +2332,6 @@ static const rg__gemm_kernel rg__gemm_kernels[] = {
 };
 #endif /* !REVGNN_CBLAS */
 
-/* The CPU backend's private state (ctx->backend). A context serves one host thread at a
-   time; inside an op, OpenMP threads use disjoint slots of the scratch. */
-typedef struct rg__cpu_state {
-#ifndef REVGNN_CBLAS
-    const rg__gemm_kernel *gemm;  /* micro-kernel picked for this CPU */
-#endif
-    void *scratch_raw;            /* GEMM packing buffers: grown on demand, freed with the context */
-    rg_real *scratch;             /* scratch_raw aligned to 64 bytes */
-    size_t scratch_reals;         /* reals usable at scratch */
-} rg__cpu_state;
-
 #ifndef REVGNN_CBLAS
 /* The context's scratch, at least reals long; NULL with RG_ERR_OOM recorded on failure. */
 static rg_real *rg__cpu_scratch(rg_ctx *ctx, size_t reals) {
@@ -2108,27 +2401,78 @@ static int64_t rg__gemm_parts(const rg_ctx *ctx, int64_t units, double work) {
     return n;
 }
 
+/* What a GEMM shares with the threads that take its units (tiles or K chunks); a thread's
+   buffers are its slot of the scratch. */
+typedef struct rg__gemm_units {
+    const rg__gemm_kernel *kern;
+    const rg__gemm_args *g;
+    rg_real *scratch, *partial;
+    int64_t M, N, tiles, n_units, slot, a_len, n_chunks;
+    int split_m;
+} rg__gemm_units;
+
+static void rg__gemm_tile_units(void *arg, int64_t u0, int64_t u1, int thread) {
+    const rg__gemm_units *a = (const rg__gemm_units *)arg;
+    int64_t unit, mr = a->kern->mr, nr = a->kern->nr;
+    rg_real *buf = a->scratch + thread * a->slot;
+    for (unit = u0; unit < u1; unit++) {
+        int64_t t0 = unit * a->tiles / a->n_units, t1 = (unit + 1) * a->tiles / a->n_units;
+        if (a->split_m)
+            a->kern->region(a->g, buf + a->a_len, buf, t0 * mr, t1 * mr < a->M ? t1 * mr : a->M, 0, a->N);
+        else
+            a->kern->region(a->g, buf + a->a_len, buf, 0, a->M, t0 * nr, t1 * nr < a->N ? t1 * nr : a->N);
+    }
+}
+
 /* The side of C with more tiles is cut into units of whole tiles, RG__GEMM_UNITS per thread,
    that the threads take in turn. */
 static void rg__gemm_tiles(rg_ctx *ctx, const rg__gemm_kernel *kern, const rg__gemm_args *g, int64_t M, int64_t N) {
     int64_t mr = kern->mr, nr = kern->nr, m_tiles = (M + mr - 1) / mr, n_tiles = (N + nr - 1) / nr;
     int split_m = m_tiles >= n_tiles;
     int64_t tiles = split_m ? m_tiles : n_tiles;
-    int64_t n_parts = rg__gemm_parts(ctx, tiles, (double)M * (double)N * (double)g->K), a_len, slot, unit;
+    int64_t n_parts = rg__gemm_parts(ctx, tiles, (double)M * (double)N * (double)g->K), a_len, slot;
     int64_t n_units = n_parts == 1 ? 1 : tiles < RG__GEMM_UNITS * n_parts ? tiles : RG__GEMM_UNITS * n_parts;
-    rg_real *scratch;
+    rg__gemm_units a;
     slot = rg__gemm_slot(kern, g->K, split_m ? N : (tiles + n_units - 1) / n_units * nr, &a_len);
-    scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts));
-    if (!scratch) return;
-    RG__PARALLEL_FOR_UNITS((int)n_parts)
-    for (unit = 0; unit < n_units; unit++) {
-        int64_t t0 = unit * tiles / n_units, t1 = (unit + 1) * tiles / n_units;
-        rg_real *buf = scratch + RG__THREAD_ID() * slot;
-        if (split_m)
-            kern->region(g, buf + a_len, buf, t0 * mr, t1 * mr < M ? t1 * mr : M, 0, N);
-        else
-            kern->region(g, buf + a_len, buf, 0, M, t0 * nr, t1 * nr < N ? t1 * nr : N);
+    a.scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts));
+    if (!a.scratch) return;
+    a.kern = kern, a.g = g, a.M = M, a.N = N, a.split_m = split_m, a.tiles = tiles, a.n_units = n_units;
+    a.slot = slot, a.a_len = a_len;
+    rg__pool_run(((rg__cpu_state *)ctx->backend)->pool, (int)n_parts, n_units, 1, rg__gemm_tile_units, &a);
+}
+
+static void rg__gemm_k_chunks(void *arg, int64_t c0, int64_t c1, int thread) {
+    const rg__gemm_units *a = (const rg__gemm_units *)arg;
+    const rg__gemm_args *g = a->g;
+    rg_real *buf = a->scratch + thread * a->slot;
+    int64_t c;
+    for (c = c0; c < c1; c++) {
+        int64_t k0 = c * RG__GEMM_KSPLIT;
+        rg__gemm_args h = *g;
+        h.K = g->K - k0 < RG__GEMM_KSPLIT ? g->K - k0 : RG__GEMM_KSPLIT;
+        h.A = g->ta ? g->A + k0 * g->lda : g->A + k0;
+        h.B = g->tb ? g->B + k0 : g->B + k0 * g->ldb;
+        h.C = a->partial + c * a->M * a->N;
+        h.ldc = a->N;
+        h.alpha = 1;
+        h.beta = 0;
+        a->kern->region(&h, buf + a->a_len, buf, 0, a->M, 0, a->N);
     }
+}
+
+/* rows [i0, i1) of C = alpha sum_c P_c + beta C, chunks in order */
+static void rg__gemm_sum_chunks(void *arg, int64_t i0, int64_t i1, int thread) {
+    const rg__gemm_units *a = (const rg__gemm_units *)arg;
+    const rg__gemm_args *g = a->g;
+    int64_t i, j, c, M = a->M, N = a->N;
+    (void)thread;
+    for (i = i0; i < i1; i++)
+        for (j = 0; j < N; j++) {
+            rg_real *cij = g->C + i * g->ldc + j;
+            double acc = 0;
+            for (c = 0; c < a->n_chunks; c++) acc += a->partial[c * M * N + i * N + j];
+            *cij = (rg_real)(g->beta == 0 ? g->alpha * acc : g->alpha * acc + g->beta * *cij);
+        }
 }
 
 /* Long reductions into a small C, as the weight gradient dW = x^T dy over every node: K is
@@ -2137,37 +2481,16 @@ static void rg__gemm_tiles(rg_ctx *ctx, const rg__gemm_kernel *kern, const rg__g
    in chunk order, in double. The chunks depend on the shape alone. */
 static void rg__gemm_ksplit(rg_ctx *ctx, const rg__gemm_kernel *kern, const rg__gemm_args *g, int64_t M,
                             int64_t N) {
-    int64_t n_chunks = (g->K + RG__GEMM_KSPLIT - 1) / RG__GEMM_KSPLIT, a_len, slot, c, i;
+    int64_t n_chunks = (g->K + RG__GEMM_KSPLIT - 1) / RG__GEMM_KSPLIT, a_len, slot;
     int64_t n_parts = rg__gemm_parts(ctx, n_chunks, (double)M * (double)N * (double)g->K);
-    rg_real *scratch, *partial;
+    rg__gemm_units a;
     slot = rg__gemm_slot(kern, RG__GEMM_KSPLIT, N, &a_len);
-    scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts + n_chunks * M * N));
-    if (!scratch) return;
-    partial = scratch + slot * n_parts;
-    RG__PARALLEL_FOR_UNITS((int)n_parts)
-    for (c = 0; c < n_chunks; c++) {
-        rg_real *buf = scratch + RG__THREAD_ID() * slot;
-        int64_t k0 = c * RG__GEMM_KSPLIT;
-        rg__gemm_args h = *g;
-        h.K = g->K - k0 < RG__GEMM_KSPLIT ? g->K - k0 : RG__GEMM_KSPLIT;
-        h.A = g->ta ? g->A + k0 * g->lda : g->A + k0;
-        h.B = g->tb ? g->B + k0 : g->B + k0 * g->ldb;
-        h.C = partial + c * M * N;
-        h.ldc = N;
-        h.alpha = 1;
-        h.beta = 0;
-        kern->region(&h, buf + a_len, buf, 0, M, 0, N);
-    }
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < M; i++) {
-        int64_t j, c;
-        for (j = 0; j < N; j++) {
-            rg_real *cij = g->C + i * g->ldc + j;
-            double acc = 0;
-            for (c = 0; c < n_chunks; c++) acc += partial[c * M * N + i * N + j];
-            *cij = (rg_real)(g->beta == 0 ? g->alpha * acc : g->alpha * acc + g->beta * *cij);
-        }
-    }
+    a.scratch = rg__cpu_scratch(ctx, (size_t)(slot * n_parts + n_chunks * M * N));
+    if (!a.scratch) return;
+    a.partial = a.scratch + slot * n_parts;
+    a.kern = kern, a.g = g, a.M = M, a.N = N, a.n_chunks = n_chunks, a.slot = slot, a.a_len = a_len;
+    rg__pool_run(((rg__cpu_state *)ctx->backend)->pool, (int)n_parts, n_chunks, 1, rg__gemm_k_chunks, &a);
+    rg__cpu_for(ctx, M, RG__GRAIN_SPLIT, rg__gemm_sum_chunks, &a);
 }
 
 #endif /* !REVGNN_CBLAS */
@@ -2211,30 +2534,59 @@ static void rg__cpu_gemm(rg_ctx *ctx, int ta, int tb, int64_t M, int64_t N, int6
 #endif
 }
 
-static void rg__cpu_fill(rg_ctx *ctx, rg_real *x, int64_t n, rg_real v) {
+/* The operands of the element-wise and column ops below, for their loop bodies. */
+typedef struct rg__vec_args {
+    rg_real *y;
+    const rg_real *x, *z;
+    rg_real a, b;
+    int64_t rows, cols;
+    uint64_t seed, stream;
+    uint32_t threshold;
+} rg__vec_args;
+
+static void rg__fill_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__vec_args *v = (const rg__vec_args *)arg;
     int64_t i;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < n; i++) x[i] = v;
+    (void)thread;
+    for (i = lo; i < hi; i++) v->y[i] = v->a;
+}
+
+static void rg__cpu_fill(rg_ctx *ctx, rg_real *x, int64_t n, rg_real v) {
+    rg__vec_args a;
+    a.y = x, a.a = v;
+    rg__cpu_for(ctx, n, RG__GRAIN_SPLIT, rg__fill_range, &a);
+}
+
+static void rg__axpby_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__vec_args *v = (const rg__vec_args *)arg;
+    rg_real *y = v->y, a = v->a, b = v->b;
+    const rg_real *x = v->x;
+    int64_t i;
+    (void)thread;
+    if (b == 0) /* y may be uninitialised */
+        for (i = lo; i < hi; i++) y[i] = a * x[i];
+    else
+        for (i = lo; i < hi; i++) y[i] = a * x[i] + b * y[i];
 }
 
 static void rg__cpu_axpby(rg_ctx *ctx, int64_t n, rg_real a, const rg_real *x, rg_real b, rg_real *y) {
-    int64_t i;
-    if (b == 0) {
-        RG__PARALLEL_FOR(ctx->n_threads)
-        for (i = 0; i < n; i++) y[i] = a * x[i];
-    } else {
-        RG__PARALLEL_FOR(ctx->n_threads)
-        for (i = 0; i < n; i++) y[i] = a * x[i] + b * y[i];
-    }
+    rg__vec_args v;
+    v.y = y, v.x = x, v.a = a, v.b = b;
+    rg__cpu_for(ctx, n, RG__GRAIN_SPLIT, rg__axpby_range, &v);
+}
+
+static void rg__add_bias_rows(void *arg, int64_t r0, int64_t r1, int thread) {
+    const rg__vec_args *v = (const rg__vec_args *)arg;
+    int64_t r, c, cols = v->cols;
+    (void)thread;
+    for (r = r0; r < r1; r++)
+        for (c = 0; c < cols; c++) v->y[r * cols + c] += v->x[c];
 }
 
 static void rg__cpu_add_bias(rg_ctx *ctx, rg_real *y, const rg_real *bias, int64_t rows, int64_t cols) {
-    int64_t r;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (r = 0; r < rows; r++) {
-        int64_t c;
-        for (c = 0; c < cols; c++) y[r * cols + c] += bias[c];
-    }
+    rg__vec_args v;
+    v.y = y, v.x = bias, v.cols = cols;
+    rg__cpu_for(ctx, rows, RG__GRAIN_SPLIT, rg__add_bias_rows, &v);
 }
 
 /* Column reductions split the columns, never the rows, among threads: each column is one
@@ -2246,37 +2598,65 @@ static void rg__cpu_add_bias(rg_ctx *ctx, rg_real *y, const rg_real *bias, int64
    contiguous. */
 #define RG__CBLOCK 64
 
-static void rg__cpu_col_sum(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t rows, int64_t cols) {
-    int64_t b, nb = (cols + RG__COLBLOCK - 1) / RG__COLBLOCK;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (b = 0; b < nb; b++) {
+static void rg__col_sum_blocks(void *arg, int64_t b0, int64_t b1, int thread) {
+    const rg__vec_args *v = (const rg__vec_args *)arg;
+    int64_t b, cols = v->cols;
+    (void)thread;
+    for (b = b0; b < b1; b++) {
         int64_t c0 = b * RG__COLBLOCK, nc = cols - c0 < RG__COLBLOCK ? cols - c0 : RG__COLBLOCK, r, c;
         double acc[RG__COLBLOCK] = {0};
-        for (r = 0; r < rows; r++)
-            for (c = 0; c < nc; c++) acc[c] += x[r * cols + c0 + c];
-        for (c = 0; c < nc; c++) out[c0 + c] += (rg_real)acc[c];
+        for (r = 0; r < v->rows; r++)
+            for (c = 0; c < nc; c++) acc[c] += v->x[r * cols + c0 + c];
+        for (c = 0; c < nc; c++) v->y[c0 + c] += (rg_real)acc[c];
     }
 }
 
-static void rg__cpu_relu_forward(rg_ctx *ctx, rg_real *y, const rg_real *x, int64_t n) {
+static void rg__cpu_col_sum(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t rows, int64_t cols) {
+    rg__vec_args v;
+    v.y = out, v.x = x, v.rows = rows, v.cols = cols;
+    rg__cpu_for(ctx, (cols + RG__COLBLOCK - 1) / RG__COLBLOCK, 1, rg__col_sum_blocks, &v);
+}
+
+static void rg__relu_forward_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__vec_args *v = (const rg__vec_args *)arg;
     int64_t i;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (rg_real)0;
+    (void)thread;
+    for (i = lo; i < hi; i++) v->y[i] = v->x[i] > 0 ? v->x[i] : (rg_real)0;
+}
+
+static void rg__cpu_relu_forward(rg_ctx *ctx, rg_real *y, const rg_real *x, int64_t n) {
+    rg__vec_args v;
+    v.y = y, v.x = x;
+    rg__cpu_for(ctx, n, RG__GRAIN_SPLIT, rg__relu_forward_range, &v);
+}
+
+static void rg__relu_backward_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__vec_args *v = (const rg__vec_args *)arg; /* y = dx, x, z = dy */
+    int64_t i;
+    (void)thread;
+    for (i = lo; i < hi; i++) v->y[i] = v->x[i] > 0 ? v->z[i] : (rg_real)0;
 }
 
 static void rg__cpu_relu_backward(rg_ctx *ctx, rg_real *dx, const rg_real *dy, const rg_real *x, int64_t n) {
+    rg__vec_args v;
+    v.y = dx, v.x = x, v.z = dy;
+    rg__cpu_for(ctx, n, RG__GRAIN_SPLIT, rg__relu_backward_range, &v);
+}
+
+static void rg__dropout_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__vec_args *v = (const rg__vec_args *)arg; /* a: the kept values' scale */
     int64_t i;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : (rg_real)0;
+    (void)thread;
+    for (i = lo; i < hi; i++)
+        v->y[i] = rg_dropout_keep(v->seed, v->stream, (uint64_t)i, v->threshold) ? v->x[i] * v->a : (rg_real)0;
 }
 
 static void rg__cpu_dropout(rg_ctx *ctx, rg_real *y, const rg_real *x, int64_t rows, int64_t cols, double p,
                             uint64_t seed, uint64_t stream) {
-    int64_t i, n = rows * cols;
-    uint32_t threshold = rg_dropout_threshold(p);
-    rg_real scale = (rg_real)(1.0 / (1.0 - p));
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < n; i++) y[i] = rg_dropout_keep(seed, stream, (uint64_t)i, threshold) ? x[i] * scale : (rg_real)0;
+    rg__vec_args v;
+    v.y = y, v.x = x, v.a = (rg_real)(1.0 / (1.0 - p));
+    v.seed = seed, v.stream = stream, v.threshold = rg_dropout_threshold(p);
+    rg__cpu_for(ctx, rows * cols, RG__GRAIN_SPLIT, rg__dropout_range, &v);
 }
 
 /* sum of x[0..n-1] in double over RG__LANES interleaved partial sums added in a fixed order:
@@ -2306,51 +2686,70 @@ static double rg__row_moment(const rg_real *x, int64_t n, double shift, int powe
     return acc;
 }
 
+/* The operands of layer norm's forward or backward, for loop bodies. */
+typedef struct rg__norm_args {
+    rg_real *y, *mean, *rstd, *dgamma, *dbeta;
+    const rg_real *x, *dy, *gamma, *beta, *cmean, *crstd;
+    int64_t rows, cols;
+    double eps;
+} rg__norm_args;
+
+static void rg__layernorm_forward_rows(void *arg, int64_t r0, int64_t r1, int thread) {
+    const rg__norm_args *a = (const rg__norm_args *)arg;
+    int64_t r, c, cols = a->cols;
+    (void)thread;
+    for (r = r0; r < r1; r++) {
+        const rg_real *xr = a->x + r * cols;
+        rg_real *yr = a->y + r * cols;
+        double m = rg__row_moment(xr, cols, 0, 1) / (double)cols, v = rg__row_moment(xr, cols, m, 2) / (double)cols;
+        rg_real mu = (rg_real)m, rs = (rg_real)(1.0 / sqrt(v + a->eps));
+        for (c = 0; c < cols; c++) yr[c] = (xr[c] - mu) * rs * a->gamma[c] + a->beta[c];
+        a->mean[r] = mu;
+        a->rstd[r] = rs;
+    }
+}
+
 static void rg__cpu_layernorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg_real *rstd, const rg_real *x,
                                       const rg_real *gamma, const rg_real *beta, int64_t rows, int64_t cols,
                                       double eps) {
-    int64_t r;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (r = 0; r < rows; r++) {
-        const rg_real *xr = x + r * cols;
-        rg_real *yr = y + r * cols;
-        double m = rg__row_moment(xr, cols, 0, 1) / (double)cols, v = rg__row_moment(xr, cols, m, 2) / (double)cols;
-        rg_real mu = (rg_real)m, rs = (rg_real)(1.0 / sqrt(v + eps));
-        int64_t c;
-        for (c = 0; c < cols; c++) yr[c] = (xr[c] - mu) * rs * gamma[c] + beta[c];
-        mean[r] = mu;
-        rstd[r] = rs;
-    }
+    rg__norm_args a;
+    a.y = y, a.mean = mean, a.rstd = rstd, a.x = x, a.gamma = gamma, a.beta = beta, a.cols = cols, a.eps = eps;
+    rg__cpu_for(ctx, rows, RG__GRAIN_SPLIT, rg__layernorm_forward_rows, &a);
 }
 
 /* dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma: the three terms are
    the direct path, the path through the mean and the path through the variance. */
-static void rg__cpu_layernorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma, rg_real *dbeta,
-                                       const rg_real *dy, const rg_real *x, const rg_real *mean,
-                                       const rg_real *rstd, const rg_real *gamma, int64_t rows, int64_t cols) {
-    int64_t r, b, nb = (cols + RG__COLBLOCK - 1) / RG__COLBLOCK;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (b = 0; b < nb; b++) { /* column blocks, rows in order (see rg__cpu_col_sum) */
+/* column blocks, rows in order (see rg__cpu_col_sum) */
+static void rg__layernorm_param_grad_blocks(void *arg, int64_t b0, int64_t b1, int thread) {
+    const rg__norm_args *a = (const rg__norm_args *)arg;
+    int64_t b, cols = a->cols;
+    (void)thread;
+    for (b = b0; b < b1; b++) {
         int64_t c0 = b * RG__COLBLOCK, nc = cols - c0 < RG__COLBLOCK ? cols - c0 : RG__COLBLOCK, i, c;
         double dg[RG__COLBLOCK] = {0}, db[RG__COLBLOCK] = {0};
-        for (i = 0; i < rows; i++) {
-            const rg_real *xi = x + i * cols + c0, *dyi = dy + i * cols + c0;
-            double mu = mean[i], rs = rstd[i];
+        for (i = 0; i < a->rows; i++) {
+            const rg_real *xi = a->x + i * cols + c0, *dyi = a->dy + i * cols + c0;
+            double mu = a->cmean[i], rs = a->crstd[i];
             for (c = 0; c < nc; c++) {
                 dg[c] += dyi[c] * ((xi[c] - mu) * rs);
                 db[c] += dyi[c];
             }
         }
         for (c = 0; c < nc; c++) {
-            dgamma[c0 + c] += (rg_real)dg[c];
-            dbeta[c0 + c] += (rg_real)db[c];
+            a->dgamma[c0 + c] += (rg_real)dg[c];
+            a->dbeta[c0 + c] += (rg_real)db[c];
         }
     }
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (r = 0; r < rows; r++) {
-        const rg_real *xr = x + r * cols, *dyr = dy + r * cols;
-        rg_real *dxr = dx + r * cols;
-        double mu = mean[r], rs = rstd[r], g[RG__CBLOCK], gx[RG__CBLOCK], mg = 0, mgx = 0;
+}
+
+static void rg__layernorm_input_grad_rows(void *arg, int64_t r0, int64_t r1, int thread) {
+    const rg__norm_args *a = (const rg__norm_args *)arg; /* y = dx */
+    int64_t r, cols = a->cols;
+    (void)thread;
+    for (r = r0; r < r1; r++) {
+        const rg_real *xr = a->x + r * cols, *dyr = a->dy + r * cols, *gamma = a->gamma;
+        rg_real *dxr = a->y + r * cols;
+        double mu = a->cmean[r], rs = a->crstd[r], g[RG__CBLOCK], gx[RG__CBLOCK], mg = 0, mgx = 0;
         int64_t k, c0;
         for (c0 = 0; c0 < cols; c0 += RG__CBLOCK) { /* element-wise into doubles (vectorised), then lane sums */
             int64_t nc = cols - c0 < RG__CBLOCK ? cols - c0 : RG__CBLOCK;
@@ -2368,6 +2767,16 @@ static void rg__cpu_layernorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma
             dxr[k] = (rg_real)(rs * (g - mg - xhat * mgx));
         }
     }
+}
+
+static void rg__cpu_layernorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma, rg_real *dbeta,
+                                       const rg_real *dy, const rg_real *x, const rg_real *mean,
+                                       const rg_real *rstd, const rg_real *gamma, int64_t rows, int64_t cols) {
+    rg__norm_args a;
+    a.y = dx, a.dgamma = dgamma, a.dbeta = dbeta, a.dy = dy, a.x = x, a.cmean = mean, a.crstd = rstd;
+    a.gamma = gamma, a.rows = rows, a.cols = cols;
+    rg__cpu_for(ctx, (cols + RG__COLBLOCK - 1) / RG__COLBLOCK, 1, rg__layernorm_param_grad_blocks, &a);
+    rg__cpu_for(ctx, rows, RG__GRAIN_SPLIT, rg__layernorm_input_grad_rows, &a);
 }
 
 static double rg__cpu_sum_squares(rg_ctx *ctx, const rg_real *x, int64_t n) {
@@ -2410,12 +2819,28 @@ static void rg__spmm_by_gather(rg__gather_kernel gather, int transpose, rg_ctx *
 /* out_r = rs[r] * (sum_k ns[n_k] x_{n_k} [+ ns[r] x_r for GCN]) over list entries k of row r,
    whose neighbour n_k is nbr[k], or nbr[edge[k]] when edge is given (the transpose); NULL
    scales are 1. GCN skips self-loops and adds the implicit one. */
-static void rg__cpu_gather(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, int gcn,
-                           const int64_t *ptr, const int64_t *edge, const int32_t *nbr, const rg_real *rs,
-                           const rg_real *ns) {
+typedef struct rg__gather_args {
+    rg_real *out;
+    const rg_real *x;
+    int64_t n, dim;
+    int gcn;
+    const int64_t *ptr, *edge;
+    const int32_t *nbr;
+    const rg_real *rs, *ns;
+} rg__gather_args;
+
+static void rg__gather_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__gather_args *a = (const rg__gather_args *)arg;
+    rg_real *out = a->out;
+    const rg_real *x = a->x;
+    int64_t n = a->n, dim = a->dim;
+    int gcn = a->gcn;
+    const int64_t *ptr = a->ptr, *edge = a->edge;
+    const int32_t *nbr = a->nbr;
+    const rg_real *rs = a->rs, *ns = a->ns;
     int64_t r;
-    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
-    for (r = 0; r < n; r++) {
+    (void)thread;
+    for (r = lo; r < hi; r++) {
         double acc[RG__CBLOCK];
         int64_t c0, c, k;
         for (c0 = 0; c0 < dim; c0 += RG__CBLOCK) {
@@ -2439,6 +2864,15 @@ static void rg__cpu_gather(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t 
             for (c = 0; c < nc; c++) outr[c] = (rg_real)(rs ? rs[r] * acc[c] : acc[c]);
         }
     }
+}
+
+static void rg__cpu_gather(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, int gcn,
+                           const int64_t *ptr, const int64_t *edge, const int32_t *nbr, const rg_real *rs,
+                           const rg_real *ns) {
+    rg__gather_args a;
+    a.out = out, a.x = x, a.n = n, a.dim = dim, a.gcn = gcn, a.ptr = ptr, a.edge = edge, a.nbr = nbr,
+    a.rs = rs, a.ns = ns;
+    rg__cpu_for(ctx, n, RG__GRAIN_ROWS, rg__gather_range, &a);
 }
 
 static void rg__cpu_spmm(rg_ctx *ctx, rg_real *out, const rg_real *x, int64_t n, int64_t dim, rg_aggr aggr,
@@ -2480,11 +2914,20 @@ static double rg__dot(const rg_real *a, const rg_real *b, int64_t n) {
     return acc;
 }
 
-static void rg__cpu_gat_scores(rg_ctx *ctx, rg_real *s_src, rg_real *s_dst, const rg_real *h, const rg_real *att_src,
-                               const rg_real *att_dst, int64_t n, int64_t heads, int64_t f) {
+typedef struct rg__gat_scores_args {
+    rg_real *s_src, *s_dst;
+    const rg_real *h, *att_src, *att_dst;
+    int64_t n, heads, f;
+} rg__gat_scores_args;
+
+static void rg__gat_scores_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__gat_scores_args *a = (const rg__gat_scores_args *)arg;
+    rg_real *s_src = a->s_src, *s_dst = a->s_dst;
+    const rg_real *h = a->h, *att_src = a->att_src, *att_dst = a->att_dst;
+    int64_t heads = a->heads, f = a->f;
     int64_t i;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < n; i++) {
+    (void)thread;
+    for (i = lo; i < hi; i++) {
         int64_t hd;
         for (hd = 0; hd < heads; hd++) {
             const rg_real *hi = h + (i * heads + hd) * f;
@@ -2494,14 +2937,36 @@ static void rg__cpu_gat_scores(rg_ctx *ctx, rg_real *s_src, rg_real *s_dst, cons
     }
 }
 
+static void rg__cpu_gat_scores(rg_ctx *ctx, rg_real *s_src, rg_real *s_dst, const rg_real *h, const rg_real *att_src,
+                               const rg_real *att_dst, int64_t n, int64_t heads, int64_t f) {
+    rg__gat_scores_args a;
+    a.s_src = s_src, a.s_dst = s_dst, a.h = h, a.att_src = att_src, a.att_dst = att_dst, a.n = n,
+    a.heads = heads, a.f = f;
+    rg__cpu_for(ctx, n, RG__GRAIN_SPLIT, rg__gat_scores_range, &a);
+}
+
 /* Per destination and head: the max score, then the log-sum-exp, then the alpha-weighted
    sum of h one channel block at a time (i itself first, then its incoming edges). */
-static void rg__cpu_gat_aggregate(rg_ctx *ctx, rg_real *y, rg_real *agg, rg_real *lse, const rg_real *h,
-                                  const rg_real *s_src, const rg_real *s_dst, const int64_t *rowptr,
-                                  const int32_t *src, int64_t n, int64_t heads, int64_t f, int concat) {
+typedef struct rg__gat_aggregate_args {
+    rg_real *y, *agg, *lse;
+    const rg_real *h, *s_src, *s_dst;
+    const int64_t *rowptr;
+    const int32_t *src;
+    int64_t n, heads, f;
+    int concat;
+} rg__gat_aggregate_args;
+
+static void rg__gat_aggregate_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__gat_aggregate_args *a = (const rg__gat_aggregate_args *)arg;
+    rg_real *y = a->y, *agg = a->agg, *lse = a->lse;
+    const rg_real *h = a->h, *s_src = a->s_src, *s_dst = a->s_dst;
+    const int64_t *rowptr = a->rowptr;
+    const int32_t *src = a->src;
+    int64_t heads = a->heads, f = a->f;
+    int concat = a->concat;
     int64_t i, hf = heads * f;
-    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
-    for (i = 0; i < n; i++) {
+    (void)thread;
+    for (i = lo; i < hi; i++) {
         double acc[RG__CBLOCK];
         int64_t hd, k, c0, c;
         for (hd = 0; hd < heads; hd++) {
@@ -2542,14 +3007,36 @@ static void rg__cpu_gat_aggregate(rg_ctx *ctx, rg_real *y, rg_real *agg, rg_real
     }
 }
 
-static void rg__cpu_gat_backward_dst(rg_ctx *ctx, rg_real *ds_dst, rg_real *dd, const rg_real *dy, const rg_real *h,
-                                     const rg_real *agg, const rg_real *s_src, const rg_real *s_dst,
-                                     const rg_real *lse, const int64_t *rowptr, const int32_t *src, int64_t n,
-                                     int64_t heads, int64_t f, int concat) {
+static void rg__cpu_gat_aggregate(rg_ctx *ctx, rg_real *y, rg_real *agg, rg_real *lse, const rg_real *h,
+                                  const rg_real *s_src, const rg_real *s_dst, const int64_t *rowptr,
+                                  const int32_t *src, int64_t n, int64_t heads, int64_t f, int concat) {
+    rg__gat_aggregate_args a;
+    a.y = y, a.agg = agg, a.lse = lse, a.h = h, a.s_src = s_src, a.s_dst = s_dst, a.rowptr = rowptr,
+    a.src = src, a.n = n, a.heads = heads, a.f = f, a.concat = concat;
+    rg__cpu_for(ctx, n, RG__GRAIN_ROWS, rg__gat_aggregate_range, &a);
+}
+
+typedef struct rg__gat_backward_dst_args {
+    rg_real *ds_dst, *dd;
+    const rg_real *dy, *h, *agg, *s_src, *s_dst, *lse;
+    const int64_t *rowptr;
+    const int32_t *src;
+    int64_t n, heads, f;
+    int concat;
+} rg__gat_backward_dst_args;
+
+static void rg__gat_backward_dst_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__gat_backward_dst_args *a = (const rg__gat_backward_dst_args *)arg;
+    rg_real *ds_dst = a->ds_dst, *dd = a->dd;
+    const rg_real *dy = a->dy, *h = a->h, *agg = a->agg, *s_src = a->s_src, *s_dst = a->s_dst, *lse = a->lse;
+    const int64_t *rowptr = a->rowptr;
+    const int32_t *src = a->src;
+    int64_t heads = a->heads, f = a->f;
+    int concat = a->concat;
     int64_t i, hf = heads * f;
     double gs = concat ? 1.0 : 1.0 / (double)heads;
-    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
-    for (i = 0; i < n; i++) {
+    (void)thread;
+    for (i = lo; i < hi; i++) {
         int64_t hd, k;
         for (hd = 0; hd < heads; hd++) {
             const rg_real *g = rg__gat_g(dy, i, hd, heads, f, concat);
@@ -2566,17 +3053,39 @@ static void rg__cpu_gat_backward_dst(rg_ctx *ctx, rg_real *ds_dst, rg_real *dd, 
     }
 }
 
+static void rg__cpu_gat_backward_dst(rg_ctx *ctx, rg_real *ds_dst, rg_real *dd, const rg_real *dy, const rg_real *h,
+                                     const rg_real *agg, const rg_real *s_src, const rg_real *s_dst,
+                                     const rg_real *lse, const int64_t *rowptr, const int32_t *src, int64_t n,
+                                     int64_t heads, int64_t f, int concat) {
+    rg__gat_backward_dst_args a;
+    a.ds_dst = ds_dst, a.dd = dd, a.dy = dy, a.h = h, a.agg = agg, a.s_src = s_src, a.s_dst = s_dst,
+    a.lse = lse, a.rowptr = rowptr, a.src = src, a.n = n, a.heads = heads, a.f = f, a.concat = concat;
+    rg__cpu_for(ctx, n, RG__GRAIN_ROWS, rg__gat_backward_dst_range, &a);
+}
+
 /* Per source j and head: ds_src from the scalar pass over its out-neighbours (j first), then
    dh one channel block at a time. */
-static void rg__cpu_gat_backward_src(rg_ctx *ctx, rg_real *dh, rg_real *ds_src, const rg_real *dy, const rg_real *h,
-                                     const rg_real *s_src, const rg_real *s_dst, const rg_real *lse,
-                                     const rg_real *dd, const rg_real *ds_dst, const rg_real *att_src,
-                                     const rg_real *att_dst, const int64_t *t_rowptr, const int64_t *t_edge,
-                                     const int32_t *dst, int64_t n, int64_t heads, int64_t f, int concat) {
+typedef struct rg__gat_backward_src_args {
+    rg_real *dh, *ds_src;
+    const rg_real *dy, *h, *s_src, *s_dst, *lse, *dd, *ds_dst, *att_src, *att_dst;
+    const int64_t *t_rowptr, *t_edge;
+    const int32_t *dst;
+    int64_t n, heads, f;
+    int concat;
+} rg__gat_backward_src_args;
+
+static void rg__gat_backward_src_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__gat_backward_src_args *a = (const rg__gat_backward_src_args *)arg;
+    rg_real *dh = a->dh, *ds_src = a->ds_src;
+    const rg_real *dy = a->dy, *h = a->h, *s_src = a->s_src, *s_dst = a->s_dst, *lse = a->lse, *dd = a->dd, *ds_dst = a->ds_dst, *att_src = a->att_src, *att_dst = a->att_dst;
+    const int64_t *t_rowptr = a->t_rowptr, *t_edge = a->t_edge;
+    const int32_t *dst = a->dst;
+    int64_t heads = a->heads, f = a->f;
+    int concat = a->concat;
     int64_t j, hf = heads * f;
     double gs = concat ? 1.0 : 1.0 / (double)heads;
-    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
-    for (j = 0; j < n; j++) {
+    (void)thread;
+    for (j = lo; j < hi; j++) {
         double acc[RG__CBLOCK];
         int64_t hd, k, c0, c;
         for (hd = 0; hd < heads; hd++) {
@@ -2611,12 +3120,33 @@ static void rg__cpu_gat_backward_src(rg_ctx *ctx, rg_real *dh, rg_real *ds_src, 
     }
 }
 
+static void rg__cpu_gat_backward_src(rg_ctx *ctx, rg_real *dh, rg_real *ds_src, const rg_real *dy, const rg_real *h,
+                                     const rg_real *s_src, const rg_real *s_dst, const rg_real *lse,
+                                     const rg_real *dd, const rg_real *ds_dst, const rg_real *att_src,
+                                     const rg_real *att_dst, const int64_t *t_rowptr, const int64_t *t_edge,
+                                     const int32_t *dst, int64_t n, int64_t heads, int64_t f, int concat) {
+    rg__gat_backward_src_args a;
+    a.dh = dh, a.ds_src = ds_src, a.dy = dy, a.h = h, a.s_src = s_src, a.s_dst = s_dst, a.lse = lse, a.dd = dd,
+    a.ds_dst = ds_dst, a.att_src = att_src, a.att_dst = att_dst, a.t_rowptr = t_rowptr, a.t_edge = t_edge,
+    a.dst = dst, a.n = n, a.heads = heads, a.f = f, a.concat = concat;
+    rg__cpu_for(ctx, n, RG__GRAIN_ROWS, rg__gat_backward_src_range, &a);
+}
+
 /* one column (hd, c) of both attention vectors per index: sequential double sums over nodes */
-static void rg__cpu_gat_att_grad(rg_ctx *ctx, rg_real *datt_src, rg_real *datt_dst, const rg_real *ds_src,
-                                 const rg_real *ds_dst, const rg_real *h, int64_t n, int64_t heads, int64_t f) {
+typedef struct rg__gat_att_grad_args {
+    rg_real *datt_src, *datt_dst;
+    const rg_real *ds_src, *ds_dst, *h;
+    int64_t n, heads, f;
+} rg__gat_att_grad_args;
+
+static void rg__gat_att_grad_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__gat_att_grad_args *a = (const rg__gat_att_grad_args *)arg;
+    rg_real *datt_src = a->datt_src, *datt_dst = a->datt_dst;
+    const rg_real *ds_src = a->ds_src, *ds_dst = a->ds_dst, *h = a->h;
+    int64_t n = a->n, heads = a->heads, f = a->f;
     int64_t col, hf = heads * f;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (col = 0; col < hf; col++) {
+    (void)thread;
+    for (col = lo; col < hi; col++) {
         int64_t hd = col / f, j;
         double a = 0, b = 0;
         for (j = 0; j < n; j++) {
@@ -2626,6 +3156,14 @@ static void rg__cpu_gat_att_grad(rg_ctx *ctx, rg_real *datt_src, rg_real *datt_d
         datt_src[col] += (rg_real)a;
         datt_dst[col] += (rg_real)b;
     }
+}
+
+static void rg__cpu_gat_att_grad(rg_ctx *ctx, rg_real *datt_src, rg_real *datt_dst, const rg_real *ds_src,
+                                 const rg_real *ds_dst, const rg_real *h, int64_t n, int64_t heads, int64_t f) {
+    rg__gat_att_grad_args a;
+    a.datt_src = datt_src, a.datt_dst = datt_dst, a.ds_src = ds_src, a.ds_dst = ds_dst, a.h = h, a.n = n,
+    a.heads = heads, a.f = f;
+    rg__cpu_for(ctx, heads * f, RG__GRAIN_SPLIT, rg__gat_att_grad_range, &a);
 }
 
 /* ---- losses and optimiser ---- */
@@ -2643,12 +3181,24 @@ static double rg__sum_partials(const double *partial) {
 
 /* log(1 + exp(-|x|)) never overflows, and sigmoid is evaluated on the side where exp is
    at most 1 */
-static double rg__cpu_bce_logits(rg_ctx *ctx, rg_real *dlogits, const rg_real *logits, const rg_real *targets,
-                                 const rg_real *mask, int64_t rows, int64_t cols, int64_t mask_cols, double scale) {
-    double partial[RG__REDUCE_BLOCKS];
-    int b;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (b = 0; b < RG__REDUCE_BLOCKS; b++) {
+/* The operands of a loss, for its blocks. */
+typedef struct rg__loss_args {
+    rg_real *dlogits;
+    const rg_real *logits, *targets, *mask;
+    const int32_t *labels, *rows;
+    int64_t n, cols, mask_cols;
+    double scale;
+    double *partial; /* (RG__REDUCE_BLOCKS) */
+} rg__loss_args;
+
+static void rg__bce_logits_blocks(void *arg, int64_t b0, int64_t b1, int thread) {
+    const rg__loss_args *a = (const rg__loss_args *)arg;
+    rg_real *dlogits = a->dlogits;
+    const rg_real *logits = a->logits, *targets = a->targets, *mask = a->mask;
+    int64_t b, rows = a->n, cols = a->cols, mask_cols = a->mask_cols;
+    double scale = a->scale;
+    (void)thread;
+    for (b = b0; b < b1; b++) {
         int64_t r, c, r1 = rows * (b + 1) / RG__REDUCE_BLOCKS;
         double acc = 0;
         for (r = rows * b / RG__REDUCE_BLOCKS; r < r1; r++)
@@ -2662,8 +3212,17 @@ static double rg__cpu_bce_logits(rg_ctx *ctx, rg_real *dlogits, const rg_real *l
                 acc += w * (fmax(x, 0.0) - x * y + log1p(e));
                 dlogits[i] = (rg_real)(scale * w * ((x >= 0 ? 1.0 : e) / (1.0 + e) - y));
             }
-        partial[b] = acc;
+        a->partial[b] = acc;
     }
+}
+
+static double rg__cpu_bce_logits(rg_ctx *ctx, rg_real *dlogits, const rg_real *logits, const rg_real *targets,
+                                 const rg_real *mask, int64_t rows, int64_t cols, int64_t mask_cols, double scale) {
+    double partial[RG__REDUCE_BLOCKS];
+    rg__loss_args a;
+    a.dlogits = dlogits, a.logits = logits, a.targets = targets, a.mask = mask, a.n = rows, a.cols = cols;
+    a.mask_cols = mask_cols, a.scale = scale, a.partial = partial;
+    rg__cpu_for(ctx, RG__REDUCE_BLOCKS, 1, rg__bce_logits_blocks, &a);
     return rg__sum_partials(partial);
 }
 
@@ -2693,12 +3252,37 @@ static void rg__xent_repeat_fail(rg_ctx *ctx, int64_t k, int32_t row) {
     RG__OP_FAIL(ctx, RG_ERR_ARG, "softmax cross-entropy: row list entry %lld repeats row %d", (long long)k, (int)row);
 }
 
+/* loss_r = lse(x_r) - x_r[label]; dloss_r/dx_r = softmax(x_r) - onehot(label) */
+static void rg__softmax_xent_blocks(void *arg, int64_t b0, int64_t b1, int thread) {
+    const rg__loss_args *a = (const rg__loss_args *)arg;
+    const int32_t *rows = a->rows;
+    int64_t b, n = a->n, cols = a->cols;
+    (void)thread;
+    for (b = b0; b < b1; b++) {
+        int64_t kk, c, k1 = n * (b + 1) / RG__REDUCE_BLOCKS;
+        double acc = 0;
+        for (kk = n * b / RG__REDUCE_BLOCKS; kk < k1; kk++) {
+            int64_t r = rows ? (int64_t)rows[kk] : kk;
+            const rg_real *x = a->logits + r * cols;
+            rg_real *d = a->dlogits + r * cols;
+            int32_t label = a->labels[r];
+            double mx = x[0], sum = 0, lse;
+            for (c = 1; c < cols; c++) mx = x[c] > mx ? x[c] : mx;
+            for (c = 0; c < cols; c++) sum += exp(x[c] - mx);
+            lse = mx + log(sum);
+            acc += lse - x[label];
+            for (c = 0; c < cols; c++) d[c] = (rg_real)(a->scale * (exp(x[c] - lse) - (c == label ? 1.0 : 0.0)));
+        }
+        a->partial[b] = acc;
+    }
+}
+
 static double rg__cpu_softmax_xent(rg_ctx *ctx, rg_real *dlogits, const rg_real *logits, const int32_t *labels,
                                    const int32_t *rows, int64_t n, int64_t n_logit_rows, int64_t cols,
                                    double scale) {
     double partial[RG__REDUCE_BLOCKS];
+    rg__loss_args a;
     int64_t k;
-    int b;
     /* every id and label is checked before anything is written */
     if (!rg__xent_ids_ok(ctx, labels, rows, n, n_logit_rows, cols)) return 0;
     if (rows) {
@@ -2715,37 +3299,36 @@ static double rg__cpu_softmax_xent(rg_ctx *ctx, rg_real *dlogits, const rg_real 
             *mark = 1;
         }
     }
-    /* loss_r = lse(x_r) - x_r[label]; dloss_r/dx_r = softmax(x_r) - onehot(label) */
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (b = 0; b < RG__REDUCE_BLOCKS; b++) {
-        int64_t kk, c, k1 = n * (b + 1) / RG__REDUCE_BLOCKS;
-        double acc = 0;
-        for (kk = n * b / RG__REDUCE_BLOCKS; kk < k1; kk++) {
-            int64_t r = rows ? (int64_t)rows[kk] : kk;
-            const rg_real *x = logits + r * cols;
-            rg_real *d = dlogits + r * cols;
-            int32_t label = labels[r];
-            double mx = x[0], sum = 0, lse;
-            for (c = 1; c < cols; c++) mx = x[c] > mx ? x[c] : mx;
-            for (c = 0; c < cols; c++) sum += exp(x[c] - mx);
-            lse = mx + log(sum);
-            acc += lse - x[label];
-            for (c = 0; c < cols; c++) d[c] = (rg_real)(scale * (exp(x[c] - lse) - (c == label ? 1.0 : 0.0)));
-        }
-        partial[b] = acc;
-    }
+    a.dlogits = dlogits, a.logits = logits, a.labels = labels, a.rows = rows, a.n = n, a.cols = cols;
+    a.scale = scale, a.partial = partial;
+    rg__cpu_for(ctx, RG__REDUCE_BLOCKS, 1, rg__softmax_xent_blocks, &a);
     return rg__sum_partials(partial);
 }
 
 /* PyTorch's arithmetic: the first bias correction folds into the step size, the second
    divides sqrt(v) before eps is added; AdamW shrinks p before the moment update */
-static void rg__cpu_adam(rg_ctx *ctx, rg_real *params, const rg_real *grads, rg_real *m, rg_real *v, int64_t n,
-                         double lr, double beta1, double beta2, double eps, double weight_decay, int decoupled,
-                         int64_t step) {
+typedef struct rg__adam_args {
+    rg_real *params;
+    const rg_real *grads;
+    rg_real *m, *v;
+    int64_t n;
+    double lr, beta1, beta2, eps, weight_decay;
+    int decoupled;
+    int64_t step;
+} rg__adam_args;
+
+static void rg__adam_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__adam_args *a = (const rg__adam_args *)arg;
+    rg_real *params = a->params;
+    const rg_real *grads = a->grads;
+    rg_real *m = a->m, *v = a->v;
+    double lr = a->lr, beta1 = a->beta1, beta2 = a->beta2, eps = a->eps, weight_decay = a->weight_decay;
+    int decoupled = a->decoupled;
+    int64_t step = a->step;
     double step_size = lr / (1.0 - pow(beta1, (double)step)), bc2_sqrt = sqrt(1.0 - pow(beta2, (double)step));
     int64_t i;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < n; i++) {
+    (void)thread;
+    for (i = lo; i < hi; i++) {
         double p = params[i], g = grads[i], mi, vi;
         if (decoupled) p *= 1.0 - lr * weight_decay;
         else g += weight_decay * p;
@@ -2755,6 +3338,15 @@ static void rg__cpu_adam(rg_ctx *ctx, rg_real *params, const rg_real *grads, rg_
         v[i] = (rg_real)vi;
         params[i] = (rg_real)(p - step_size * mi / (sqrt(vi) / bc2_sqrt + eps));
     }
+}
+
+static void rg__cpu_adam(rg_ctx *ctx, rg_real *params, const rg_real *grads, rg_real *m, rg_real *v, int64_t n,
+                         double lr, double beta1, double beta2, double eps, double weight_decay, int decoupled,
+                         int64_t step) {
+    rg__adam_args a;
+    a.params = params, a.grads = grads, a.m = m, a.v = v, a.n = n, a.lr = lr, a.beta1 = beta1, a.beta2 = beta2,
+    a.eps = eps, a.weight_decay = weight_decay, a.decoupled = decoupled, a.step = step;
+    rg__cpu_for(ctx, n, RG__GRAIN_SPLIT, rg__adam_range, &a);
 }
 
 /* ---- batch norm and GENConv ---- */
@@ -2778,13 +3370,24 @@ static rg_real rg__pow(rg_real x, rg_real y) {
 
 /* Each task owns a block of columns: it reduces them over every row in row order, then
    writes them, so results never depend on the thread count. */
-static void rg__cpu_batchnorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg_real *rstd, rg_real *running_mean,
-                                      rg_real *running_var, const rg_real *x, const rg_real *gamma,
-                                      const rg_real *beta, int64_t rows, int64_t cols, double eps, double momentum,
-                                      int use_batch) {
-    int64_t blk, n_blocks = (cols + RG__COL_BLOCK - 1) / RG__COL_BLOCK;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (blk = 0; blk < n_blocks; blk++) {
+typedef struct rg__batchnorm_forward_args {
+    rg_real *y, *mean, *rstd, *running_mean, *running_var;
+    const rg_real *x, *gamma, *beta;
+    int64_t rows, cols;
+    double eps, momentum;
+    int use_batch;
+} rg__batchnorm_forward_args;
+
+static void rg__batchnorm_forward_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__batchnorm_forward_args *a = (const rg__batchnorm_forward_args *)arg;
+    rg_real *y = a->y, *mean = a->mean, *rstd = a->rstd, *running_mean = a->running_mean, *running_var = a->running_var;
+    const rg_real *x = a->x, *gamma = a->gamma, *beta = a->beta;
+    int64_t rows = a->rows, cols = a->cols;
+    double eps = a->eps, momentum = a->momentum;
+    int use_batch = a->use_batch;
+    int64_t blk;
+    (void)thread;
+    for (blk = lo; blk < hi; blk++) {
         int64_t r, c, c0 = blk * RG__COL_BLOCK, n = cols - c0 < RG__COL_BLOCK ? cols - c0 : RG__COL_BLOCK;
         rg_real a[RG__COL_BLOCK];
         if (use_batch) {
@@ -2826,15 +3429,36 @@ static void rg__cpu_batchnorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg
     }
 }
 
+static void rg__cpu_batchnorm_forward(rg_ctx *ctx, rg_real *y, rg_real *mean, rg_real *rstd, rg_real *running_mean,
+                                      rg_real *running_var, const rg_real *x, const rg_real *gamma,
+                                      const rg_real *beta, int64_t rows, int64_t cols, double eps, double momentum,
+                                      int use_batch) {
+    rg__batchnorm_forward_args a;
+    a.y = y, a.mean = mean, a.rstd = rstd, a.running_mean = running_mean, a.running_var = running_var, a.x = x,
+    a.gamma = gamma, a.beta = beta, a.rows = rows, a.cols = cols, a.eps = eps, a.momentum = momentum,
+    a.use_batch = use_batch;
+    rg__cpu_for(ctx, (cols + RG__COL_BLOCK - 1) / RG__COL_BLOCK, 1, rg__batchnorm_forward_range, &a);
+}
+
 /* With batch statistics dx = gamma * rstd * (dy - mean(dy) - xhat * mean(dy * xhat)): the
    direct path, the path through the mean and the path through the variance. Each block
    finishes its sums before it writes dx, so dx may alias dy. */
-static void rg__cpu_batchnorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma, rg_real *dbeta, const rg_real *dy,
-                                       const rg_real *x, const rg_real *mean, const rg_real *rstd,
-                                       const rg_real *gamma, int64_t rows, int64_t cols, int use_batch) {
-    int64_t blk, n_blocks = (cols + RG__COL_BLOCK - 1) / RG__COL_BLOCK;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (blk = 0; blk < n_blocks; blk++) {
+typedef struct rg__batchnorm_backward_args {
+    rg_real *dx, *dgamma, *dbeta;
+    const rg_real *dy, *x, *mean, *rstd, *gamma;
+    int64_t rows, cols;
+    int use_batch;
+} rg__batchnorm_backward_args;
+
+static void rg__batchnorm_backward_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__batchnorm_backward_args *a = (const rg__batchnorm_backward_args *)arg;
+    rg_real *dx = a->dx, *dgamma = a->dgamma, *dbeta = a->dbeta;
+    const rg_real *dy = a->dy, *x = a->x, *mean = a->mean, *rstd = a->rstd, *gamma = a->gamma;
+    int64_t rows = a->rows, cols = a->cols;
+    int use_batch = a->use_batch;
+    int64_t blk;
+    (void)thread;
+    for (blk = lo; blk < hi; blk++) {
         int64_t r, c, c0 = blk * RG__COL_BLOCK, n = cols - c0 < RG__COL_BLOCK ? cols - c0 : RG__COL_BLOCK;
         double sg[RG__COL_BLOCK], sb[RG__COL_BLOCK];
         rg_real k[RG__COL_BLOCK], mg[RG__COL_BLOCK], mgx[RG__COL_BLOCK];
@@ -2863,6 +3487,15 @@ static void rg__cpu_batchnorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma
             }
         }
     }
+}
+
+static void rg__cpu_batchnorm_backward(rg_ctx *ctx, rg_real *dx, rg_real *dgamma, rg_real *dbeta, const rg_real *dy,
+                                       const rg_real *x, const rg_real *mean, const rg_real *rstd,
+                                       const rg_real *gamma, int64_t rows, int64_t cols, int use_batch) {
+    rg__batchnorm_backward_args a;
+    a.dx = dx, a.dgamma = dgamma, a.dbeta = dbeta, a.dy = dy, a.x = x, a.mean = mean, a.rstd = rstd,
+    a.gamma = gamma, a.rows = rows, a.cols = cols, a.use_batch = use_batch;
+    rg__cpu_for(ctx, (cols + RG__COL_BLOCK - 1) / RG__COL_BLOCK, 1, rg__batchnorm_backward_range, &a);
 }
 
 /* r (n) = ReLU(x[j, c0..] + e[k, c0..]): the message of edge k from node j, before + eps,
@@ -2896,15 +3529,35 @@ static void rg__gen_aggr_fail(rg_ctx *ctx, const char *op, rg_aggr aggr) {
 }
 
 /* One task per destination node (dynamic schedule: degrees are skewed), channels in chunks. */
-static void rg__cpu_gen_aggregate_forward(rg_ctx *ctx, rg_real *out, rg_real *aux, int32_t *argmax, const rg_real *x,
-                                          const rg_real *e, const int64_t *rowptr, const int32_t *src,
-                                          int64_t n_nodes, int64_t dim, rg_aggr aggr, double eps,
-                                          const rg_real *param, double param_value) {
+typedef struct rg__gen_aggregate_forward_args {
+    rg_real *out, *aux;
+    int32_t *argmax;
+    const rg_real *x, *e;
+    const int64_t *rowptr;
+    const int32_t *src;
+    int64_t n_nodes, dim;
+    rg_aggr aggr;
+    double eps;
+    const rg_real *param;
+    double param_value;
+} rg__gen_aggregate_forward_args;
+
+static void rg__gen_aggregate_forward_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__gen_aggregate_forward_args *a = (const rg__gen_aggregate_forward_args *)arg;
+    rg_real *out = a->out, *aux = a->aux;
+    int32_t *argmax = a->argmax;
+    const rg_real *x = a->x, *e = a->e;
+    const int64_t *rowptr = a->rowptr;
+    const int32_t *src = a->src;
+    int64_t dim = a->dim;
+    rg_aggr aggr = a->aggr;
+    double eps = a->eps;
+    const rg_real *param = a->param;
+    double param_value = a->param_value;
     const rg_real ep = (rg_real)eps, th = param ? *param : (rg_real)param_value;
     int64_t i;
-    if (!rg__gen_aggr_ok(aggr)) { rg__gen_aggr_fail(ctx, "gen_aggregate_forward", aggr); return; }
-    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
-    for (i = 0; i < n_nodes; i++) {
+    (void)thread;
+    for (i = lo; i < hi; i++) {
         int64_t k, c, c0, beg = rowptr[i], end = rowptr[i + 1];
         double inv_deg = end > beg ? 1.0 / (double)(end - beg) : 0;
         for (c0 = 0; c0 < dim; c0 += RG__CHUNK) {
@@ -2970,22 +3623,55 @@ static void rg__cpu_gen_aggregate_forward(rg_ctx *ctx, rg_real *out, rg_real *au
     }
 }
 
+static void rg__cpu_gen_aggregate_forward(rg_ctx *ctx, rg_real *out, rg_real *aux, int32_t *argmax, const rg_real *x,
+                                          const rg_real *e, const int64_t *rowptr, const int32_t *src,
+                                          int64_t n_nodes, int64_t dim, rg_aggr aggr, double eps,
+                                          const rg_real *param, double param_value) {
+    rg__gen_aggregate_forward_args a;
+    if (!rg__gen_aggr_ok(aggr)) { rg__gen_aggr_fail(ctx, "gen_aggregate_forward", aggr); return; }
+    a.out = out, a.aux = aux, a.argmax = argmax, a.x = x, a.e = e, a.rowptr = rowptr, a.src = src,
+    a.n_nodes = n_nodes, a.dim = dim, a.aggr = aggr, a.eps = eps, a.param = param, a.param_value = param_value;
+    rg__cpu_for(ctx, n_nodes, RG__GRAIN_ROWS, rg__gen_aggregate_forward_range, &a);
+}
+
 /* One task per SOURCE node j, gathering over its outgoing edges k (to i = dst[k]), so every
    dx row and every de row has exactly one writer. With g = dL/dout_i and m the message:
    SUM dm = g; MEAN g / deg_i; MAX g on the recorded winner only; SOFTMAX, w = exp(t m - lse):
    dm = g w (1 + t (m - out)), dt = g w m (m - out); POWER, q = (m / out)^(p - 1):
    dm = g q / deg_i, dp = g out / (p deg_i) (q (m / out) log m - log out). Then the ReLU mask. */
-static void rg__cpu_gen_aggregate_backward(rg_ctx *ctx, rg_real *dx, rg_real *de, rg_real *dparam_part,
-                                           const rg_real *dout, const rg_real *out, const rg_real *aux,
-                                           const int32_t *argmax, const rg_real *x, const rg_real *e,
-                                           const int64_t *rowptr, const int32_t *dst, const int64_t *t_rowptr,
-                                           const int64_t *t_edge, int64_t n_nodes, int64_t dim, rg_aggr aggr,
-                                           double eps, const rg_real *param, double param_value) {
+typedef struct rg__gen_aggregate_backward_args {
+    rg_real *dx, *de, *dparam_part;
+    const rg_real *dout, *out, *aux;
+    const int32_t *argmax;
+    const rg_real *x, *e;
+    const int64_t *rowptr;
+    const int32_t *dst;
+    const int64_t *t_rowptr, *t_edge;
+    int64_t n_nodes, dim;
+    rg_aggr aggr;
+    double eps;
+    const rg_real *param;
+    double param_value;
+} rg__gen_aggregate_backward_args;
+
+static void rg__gen_aggregate_backward_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__gen_aggregate_backward_args *a = (const rg__gen_aggregate_backward_args *)arg;
+    rg_real *dx = a->dx, *de = a->de, *dparam_part = a->dparam_part;
+    const rg_real *dout = a->dout, *out = a->out, *aux = a->aux;
+    const int32_t *argmax = a->argmax;
+    const rg_real *x = a->x, *e = a->e;
+    const int64_t *rowptr = a->rowptr;
+    const int32_t *dst = a->dst;
+    const int64_t *t_rowptr = a->t_rowptr, *t_edge = a->t_edge;
+    int64_t dim = a->dim;
+    rg_aggr aggr = a->aggr;
+    double eps = a->eps;
+    const rg_real *param = a->param;
+    double param_value = a->param_value;
     const rg_real ep = (rg_real)eps, th = param ? *param : (rg_real)param_value;
     int64_t j;
-    if (!rg__gen_aggr_ok(aggr)) { rg__gen_aggr_fail(ctx, "gen_aggregate_backward", aggr); return; }
-    RG__PARALLEL_FOR_DYNAMIC(ctx->n_threads)
-    for (j = 0; j < n_nodes; j++) {
+    (void)thread;
+    for (j = lo; j < hi; j++) {
         int64_t q, c, c0;
         double part = 0;
         for (c0 = 0; c0 < dim; c0 += RG__CHUNK) {
@@ -3043,12 +3729,36 @@ static void rg__cpu_gen_aggregate_backward(rg_ctx *ctx, rg_real *dx, rg_real *de
     }
 }
 
-static void rg__cpu_msgnorm_forward(rg_ctx *ctx, rg_real *h, const rg_real *agg, const rg_real *x,
-                                    const rg_real *scale, int64_t rows, int64_t cols) {
+static void rg__cpu_gen_aggregate_backward(rg_ctx *ctx, rg_real *dx, rg_real *de, rg_real *dparam_part,
+                                           const rg_real *dout, const rg_real *out, const rg_real *aux,
+                                           const int32_t *argmax, const rg_real *x, const rg_real *e,
+                                           const int64_t *rowptr, const int32_t *dst, const int64_t *t_rowptr,
+                                           const int64_t *t_edge, int64_t n_nodes, int64_t dim, rg_aggr aggr,
+                                           double eps, const rg_real *param, double param_value) {
+    rg__gen_aggregate_backward_args a;
+    if (!rg__gen_aggr_ok(aggr)) { rg__gen_aggr_fail(ctx, "gen_aggregate_backward", aggr); return; }
+    a.dx = dx, a.de = de, a.dparam_part = dparam_part, a.dout = dout, a.out = out, a.aux = aux,
+    a.argmax = argmax, a.x = x, a.e = e, a.rowptr = rowptr, a.dst = dst, a.t_rowptr = t_rowptr,
+    a.t_edge = t_edge, a.n_nodes = n_nodes, a.dim = dim, a.aggr = aggr, a.eps = eps, a.param = param,
+    a.param_value = param_value;
+    rg__cpu_for(ctx, n_nodes, RG__GRAIN_ROWS, rg__gen_aggregate_backward_range, &a);
+}
+
+typedef struct rg__msgnorm_forward_args {
+    rg_real *h;
+    const rg_real *agg, *x, *scale;
+    int64_t rows, cols;
+} rg__msgnorm_forward_args;
+
+static void rg__msgnorm_forward_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__msgnorm_forward_args *a = (const rg__msgnorm_forward_args *)arg;
+    rg_real *h = a->h;
+    const rg_real *agg = a->agg, *x = a->x, *scale = a->scale;
+    int64_t cols = a->cols;
     const double s = scale ? (double)*scale : 1.0;
     int64_t i;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < rows; i++) {
+    (void)thread;
+    for (i = lo; i < hi; i++) {
         const rg_real *a = agg + i * cols, *xi = x + i * cols;
         double nx = 0, na = 0;
         rg_real f;
@@ -3062,16 +3772,31 @@ static void rg__cpu_msgnorm_forward(rg_ctx *ctx, rg_real *h, const rg_real *agg,
     }
 }
 
+static void rg__cpu_msgnorm_forward(rg_ctx *ctx, rg_real *h, const rg_real *agg, const rg_real *x,
+                                    const rg_real *scale, int64_t rows, int64_t cols) {
+    rg__msgnorm_forward_args a;
+    a.h = h, a.agg = agg, a.x = x, a.scale = scale, a.rows = rows, a.cols = cols;
+    rg__cpu_for(ctx, rows, RG__GRAIN_SPLIT, rg__msgnorm_forward_range, &a);
+}
+
 /* h = s |x| a / |a| (above the floor): dh . u with u = a / |a| gives ds = |x| (dh . u),
    dx = s (dh . u) x / |x| and da = s |x| / |a| (dh - u (dh . u)); below the floor |a| is
    the constant floor, and the projection term vanishes. */
-static void rg__cpu_msgnorm_backward(rg_ctx *ctx, rg_real *dagg, rg_real *dx, rg_real *dscale_part,
-                                     const rg_real *dh, const rg_real *agg, const rg_real *x, const rg_real *scale,
-                                     int64_t rows, int64_t cols) {
+typedef struct rg__msgnorm_backward_args {
+    rg_real *dagg, *dx, *dscale_part;
+    const rg_real *dh, *agg, *x, *scale;
+    int64_t rows, cols;
+} rg__msgnorm_backward_args;
+
+static void rg__msgnorm_backward_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__msgnorm_backward_args *a = (const rg__msgnorm_backward_args *)arg;
+    rg_real *dagg = a->dagg, *dx = a->dx, *dscale_part = a->dscale_part;
+    const rg_real *dh = a->dh, *agg = a->agg, *x = a->x, *scale = a->scale;
+    int64_t cols = a->cols;
     const double s = scale ? (double)*scale : 1.0;
     int64_t i;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (i = 0; i < rows; i++) {
+    (void)thread;
+    for (i = lo; i < hi; i++) {
         const rg_real *a = agg + i * cols, *xi = x + i * cols, *g = dh + i * cols;
         double nx = 0, na = 0, dot = 0, den, gu, proj;
         rg_real kx, ka, kp;
@@ -3097,6 +3822,15 @@ static void rg__cpu_msgnorm_backward(rg_ctx *ctx, rg_real *dagg, rg_real *dx, rg
     }
 }
 
+static void rg__cpu_msgnorm_backward(rg_ctx *ctx, rg_real *dagg, rg_real *dx, rg_real *dscale_part,
+                                     const rg_real *dh, const rg_real *agg, const rg_real *x, const rg_real *scale,
+                                     int64_t rows, int64_t cols) {
+    rg__msgnorm_backward_args a;
+    a.dagg = dagg, a.dx = dx, a.dscale_part = dscale_part, a.dh = dh, a.agg = agg, a.x = x, a.scale = scale,
+    a.rows = rows, a.cols = cols;
+    rg__cpu_for(ctx, rows, RG__GRAIN_SPLIT, rg__msgnorm_backward_range, &a);
+}
+
 static double rg__cpu_dot(rg_ctx *ctx, const rg_real *x, const rg_real *y, int64_t n) {
     double acc = 0;
     int64_t i;
@@ -3105,11 +3839,22 @@ static double rg__cpu_dot(rg_ctx *ctx, const rg_real *x, const rg_real *y, int64
     return acc;
 }
 
-static void rg__cpu_regroup(rg_ctx *ctx, rg_real *dst, const rg_real *src, int64_t groups, int64_t n, int64_t width,
-                            int to_group_major) {
+typedef struct rg__regroup_args {
+    rg_real *dst;
+    const rg_real *src;
+    int64_t groups, n, width;
+    int to_group_major;
+} rg__regroup_args;
+
+static void rg__regroup_range(void *arg, int64_t lo, int64_t hi, int thread) {
+    const rg__regroup_args *a = (const rg__regroup_args *)arg;
+    rg_real *dst = a->dst;
+    const rg_real *src = a->src;
+    int64_t groups = a->groups, n = a->n, width = a->width;
+    int to_group_major = a->to_group_major;
     int64_t r;
-    RG__PARALLEL_FOR(ctx->n_threads)
-    for (r = 0; r < n; r++) {
+    (void)thread;
+    for (r = lo; r < hi; r++) {
         int64_t g;
         for (g = 0; g < groups; g++) {
             size_t bytes = (size_t)width * sizeof(rg_real);
@@ -3120,9 +3865,17 @@ static void rg__cpu_regroup(rg_ctx *ctx, rg_real *dst, const rg_real *src, int64
     }
 }
 
+static void rg__cpu_regroup(rg_ctx *ctx, rg_real *dst, const rg_real *src, int64_t groups, int64_t n, int64_t width,
+                            int to_group_major) {
+    rg__regroup_args a;
+    a.dst = dst, a.src = src, a.groups = groups, a.n = n, a.width = width, a.to_group_major = to_group_major;
+    rg__cpu_for(ctx, n, RG__GRAIN_SPLIT, rg__regroup_range, &a);
+}
+
 static void rg__cpu_destroy(rg_ctx *ctx) {
     rg__cpu_state *s = (rg__cpu_state *)ctx->backend;
     if (!s) return;
+    rg__pool_destroy(ctx, s->pool);
     if (s->scratch_raw) REVGNN_FREE(ctx, s->scratch_raw);
     REVGNN_FREE(ctx, s);
     ctx->backend = NULL;
@@ -3191,6 +3944,7 @@ RGDEF rg_status rg_ctx_create_cpu(rg_ctx **out, int n_threads, uint64_t seed) {
     }
     memset(s, 0, sizeof *s);
     ctx->backend = s;
+    s->pool = rg__pool_create(ctx, ctx->n_threads);
 #ifndef REVGNN_CBLAS
     {
         rg_status st = rg__gemm_pick(&s->gemm);
