@@ -1288,7 +1288,6 @@ struct rg__pool {
     int sleepers;        /* atomic: workers asleep or about to be */
     int caller_sleeps;   /* atomic */
     int stop;            /* atomic */
-    int busy;            /* a job is running: a loop inside it runs on its own thread */
     pid_t owner;         /* the process whose threads these are */
 };
 
@@ -1418,17 +1417,16 @@ static void rg__pool_destroy(rg_ctx *ctx, rg__pool *p) { (void)ctx; (void)p; }
 
 /* body over [0, n) in chunks of grain indices (RG__GRAIN_SPLIT: about four per thread) on
    at most threads threads of the pool; the caller takes chunks too and returns when all are
-   done. Serial where there is no pool, one thread or one chunk, inside another job, or in a
-   forked child of the pool's process. */
+   done (a body never starts another job). Serial where there is no pool, one thread or one
+   chunk, or in a forked child of the pool's process. */
 static void rg__pool_run(rg__pool *p, int threads, int64_t n, int64_t grain, rg__range_fn body, void *arg) {
     if (n <= 0) return;
 #if RG__THREADS
-    if (p && threads > 1 && !p->busy && p->owner == getpid()) {
+    if (p && threads > 1 && p->owner == getpid()) {
         long k;
         if (threads > p->n_workers + 1) threads = p->n_workers + 1;
         if (grain <= 0) grain = (n + 4 * (int64_t)threads - 1) / (4 * (int64_t)threads);
         if (grain < n) {
-            p->busy = 1;
             p->body = body;
             p->arg = arg;
             p->n = n;
@@ -1446,7 +1444,6 @@ static void rg__pool_run(rg__pool *p, int threads, int64_t n, int64_t grain, rg_
                 RG__STORE(p->caller_sleeps, 0);
                 pthread_mutex_unlock(&p->lock);
             }
-            p->busy = 0;
             return;
         }
     }

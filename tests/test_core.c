@@ -1,5 +1,9 @@
-/* The core: allocator accounting, tensors, the counter-based RNG, error reporting. */
+/* The core: allocator accounting, tensors, the counter-based RNG, error reporting, the
+   context's threads. */
+#define _POSIX_C_SOURCE 200809L /* setenv, nanosleep */
 #include <math.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "harness.h"
@@ -212,6 +216,81 @@ TEST error_reporting(void) {
     PASS();
 }
 
+/* ---- the context's threads ---- */
+
+/* y = 2 x + y on threads threads over n values: each index exactly once (an index done twice
+   or never leaves a wrong value), for sizes around and below the chunk counts. */
+TEST threads_cover_each_index_once(void) {
+    static const int threads[] = {2, 3, 8};
+    static const int64_t sizes[] = {1, 2, 7, 31, 32, 33, 1000, 100003};
+    size_t t, k;
+    for (t = 0; t < sizeof threads / sizeof *threads; t++) {
+        rg_ctx *ctx;
+        ASSERT_EQ(RG_OK, rg_ctx_create_cpu(&ctx, threads[t], 1));
+        for (k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+            int64_t i, n = sizes[k], bad = -1;
+            rg_real *x = (rg_real *)malloc((size_t)n * sizeof(rg_real)), *y = (rg_real *)malloc((size_t)n * sizeof(rg_real));
+            ASSERT(x && y);
+            for (i = 0; i < n; i++) x[i] = (rg_real)(i % 1000), y[i] = 1;
+            ctx->ops->axpby(ctx, n, 2, x, 1, y);
+            for (i = 0; i < n && bad < 0; i++)
+                if (y[i] != 2 * (rg_real)(i % 1000) + 1) bad = i;
+            free(x);
+            free(y);
+            ASSERT_EQm("an index was skipped or done twice", (int64_t)-1, bad);
+        }
+        rg_ctx_destroy(ctx);
+    }
+    PASS();
+}
+
+#if defined(_OPENMP) && !defined(REVGNN_NO_OPENMP) && defined(__unix__)
+/* Process CPU seconds (all threads) spent while the caller sleeps 2 ms after each of 50 ops
+   of a 2-thread context made under OMP_WAIT_POLICY = policy (NULL: unset). */
+static double co_idle_cpu_seconds(const char *policy, int *ok) {
+    rg_ctx *ctx;
+    rg_real v[4096];
+    struct timespec nap = {0, 2000000};
+    clock_t c0, c1;
+    int k;
+    if (policy) setenv("OMP_WAIT_POLICY", policy, 1);
+    else unsetenv("OMP_WAIT_POLICY");
+    *ok = rg_ctx_create_cpu(&ctx, 2, 1) == RG_OK;
+    unsetenv("OMP_WAIT_POLICY");
+    if (!*ok) return 0;
+    ctx->ops->fill(ctx, v, 4096, 1);
+    c0 = clock();
+    for (k = 0; k < 50; k++) {
+        nanosleep(&nap, NULL);
+        ctx->ops->fill(ctx, v, 4096, 1);
+    }
+    c1 = clock();
+    ctx->ops->fill(ctx, v, 4096, 2);
+    *ok = v[0] == 2 && v[4095] == 2;
+    rg_ctx_destroy(ctx);
+    return (double)(c1 - c0) / CLOCKS_PER_SEC;
+}
+#endif
+
+/* Idle threads give the CPU back: by default after a short spin (a small part of each 2 ms
+   gap, where libgomp's default spins through all of it: 0.1 s of the 50 gaps), at once when
+   OMP_WAIT_POLICY is passive (any case); under ACTIVE they spin through the gaps. */
+TEST threads_idle_wait_policy(void) {
+#if defined(_OPENMP) && !defined(REVGNN_NO_OPENMP) && defined(__unix__)
+    int ok;
+    double unset = co_idle_cpu_seconds(NULL, &ok);
+    ASSERT(ok);
+    ASSERT_LTm("default: idle threads spin too long", unset, 0.03);
+    ASSERT_LTm("passive: idle threads spin", co_idle_cpu_seconds("PASSIVE", &ok), 0.03);
+    ASSERT(ok);
+    ASSERT_GTm("active: idle threads do not spin", co_idle_cpu_seconds("active", &ok), 0.05);
+    ASSERT(ok);
+    PASS();
+#else
+    SKIPm("single-threaded build");
+#endif
+}
+
 SUITE(core) {
     RUN_TEST(allocator_peak);
     RUN_TEST(tensor_roundtrip);
@@ -221,4 +300,6 @@ SUITE(core) {
     RUN_TEST(rng_counter_based);
     RUN_TEST(rng_tensor_init);
     RUN_TEST(error_reporting);
+    RUN_TEST(threads_cover_each_index_once);
+    RUN_TEST(threads_idle_wait_policy);
 }
