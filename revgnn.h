@@ -1268,27 +1268,40 @@ typedef struct rg__pool_worker {
     pthread_t thread;
 } rg__pool_worker;
 
-/* Fields marked atomic are read and written with __atomic builtins (sequentially
-   consistent: a store followed by a load on the other side, as in the sleep handshakes). */
+/* A job's chunks are dealt in contiguous runs, one per thread, as a static schedule: thread
+   t takes the chunks of run t, in order, so on a quiet machine each thread meets the same
+   rows in every op (and in its cache); then it takes what is left of the other runs, so a
+   thread that another process holds up leaves its run to the others. Each run is claimed
+   chunk by chunk from one word, (job number << 32) | chunks left: a worker that comes after
+   a job's chunks are all taken takes nothing, and the caller waits only for chunks, never
+   for a thread that had not started. A claim that succeeds pins the job's fields (the
+   caller writes the next job's only after every chunk of this one is done). Fields marked
+   atomic go through __atomic builtins, sequentially consistent: the sleep handshakes are a
+   store then a load on each side. */
+typedef struct rg__pool_run_word {
+    uint64_t claim; /* atomic: (job << 32) | chunks of this run not yet taken */
+    char pad[64 - sizeof(uint64_t)]; /* a cache line each: threads claim side by side */
+} rg__pool_run_word;
+
 struct rg__pool {
     pthread_mutex_t lock;
-    pthread_cond_t wake; /* idle workers sleep here */
-    pthread_cond_t done; /* the caller sleeps here until its job ends */
+    pthread_cond_t wake;  /* idle workers sleep here */
+    pthread_cond_t done;  /* the caller sleeps here until its job's chunks are done */
     rg__pool_worker *workers;
-    int n_workers;       /* threads besides the caller */
-    long spin;           /* polls before sleeping */
-    /* the job, written by the caller before generation moves on */
+    int n_workers;        /* threads besides the caller */
+    long spin;            /* polls before sleeping */
+    /* the job, written before its claim word */
     rg__range_fn body;
     void *arg;
-    int64_t n, grain;
-    int threads;         /* ids below it take chunks */
-    int64_t next;        /* atomic: first index not handed out */
-    int pending;         /* atomic: workers not through the job */
-    unsigned generation; /* atomic: jobs started */
-    int sleepers;        /* atomic: workers asleep or about to be */
-    int caller_sleeps;   /* atomic */
-    int stop;            /* atomic */
-    pid_t owner;         /* the process whose threads these are */
+    int64_t n, grain, n_chunks;
+    int threads;          /* atomic: ids below it take chunks; as many runs */
+    rg__pool_run_word *runs; /* (n_workers + 1) */
+    int64_t chunks_done;  /* atomic */
+    uint32_t job;         /* atomic: jobs started (and the pool's end) */
+    int sleepers;         /* atomic: workers asleep or about to be */
+    int caller_sleeps;    /* atomic */
+    int stop;             /* atomic */
+    pid_t owner;          /* the process whose threads these are */
 };
 
 #define RG__LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
@@ -1300,43 +1313,57 @@ static void rg__cpu_relax(void) {
 #endif
 }
 
-static void rg__pool_take_chunks(rg__pool *p, int id) {
-    if (id >= p->threads) return;
+/* Takes and runs the chunks of job number job left in run r; the last chunk done wakes a
+   caller that sleeps. */
+static void rg__pool_take_run(rg__pool *p, uint32_t job, int threads, int r, int id) {
+    uint64_t word = RG__LOAD(p->runs[r].claim);
     for (;;) {
-        int64_t lo = __atomic_fetch_add(&p->next, p->grain, __ATOMIC_RELAXED);
-        if (lo >= p->n) return;
+        int64_t chunk, lo;
+        if ((uint32_t)(word >> 32) != job || (uint32_t)word == 0) return;
+        if (!__atomic_compare_exchange_n(&p->runs[r].claim, &word, word - 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            continue;
+        chunk = (r + 1) * p->n_chunks / threads - (int64_t)(uint32_t)word; /* the run's end, less what was left */
+        lo = chunk * p->grain;
         p->body(p->arg, lo, p->n - lo > p->grain ? lo + p->grain : p->n, id);
+        if (__atomic_add_fetch(&p->chunks_done, 1, __ATOMIC_SEQ_CST) == p->n_chunks && RG__LOAD(p->caller_sleeps)) {
+            pthread_mutex_lock(&p->lock);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->lock);
+        }
+        word = RG__LOAD(p->runs[r].claim);
     }
+}
+
+/* Thread id's own run, then the others' leftovers. */
+static void rg__pool_take_chunks(rg__pool *p, uint32_t job, int id) {
+    int r, threads = __atomic_load_n(&p->threads, __ATOMIC_SEQ_CST);
+    if (id >= threads) return;
+    for (r = 0; r < threads; r++) rg__pool_take_run(p, job, threads, (id + r) % threads, id);
 }
 
 static void *rg__pool_main(void *arg) {
     rg__pool_worker *w = (rg__pool_worker *)arg;
     rg__pool *p = w->pool;
-    unsigned seen = 0;
+    uint32_t seen = 0, job;
     for (;;) {
         long k;
-        for (k = 0; k < p->spin && RG__LOAD(p->generation) == seen; k++) rg__cpu_relax();
-        if (RG__LOAD(p->generation) == seen) {
+        for (k = 0; k < p->spin && RG__LOAD(p->job) == seen; k++) rg__cpu_relax();
+        if (RG__LOAD(p->job) == seen) {
             pthread_mutex_lock(&p->lock);
             __atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
-            while (RG__LOAD(p->generation) == seen) pthread_cond_wait(&p->wake, &p->lock);
+            while (RG__LOAD(p->job) == seen) pthread_cond_wait(&p->wake, &p->lock);
             __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
             pthread_mutex_unlock(&p->lock);
         }
-        seen++; /* the caller waits for every worker before it starts the next job */
         if (RG__LOAD(p->stop)) return NULL;
-        rg__pool_take_chunks(p, w->id);
-        if (__atomic_sub_fetch(&p->pending, 1, __ATOMIC_SEQ_CST) == 0 && RG__LOAD(p->caller_sleeps)) {
-            pthread_mutex_lock(&p->lock);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->lock);
-        }
+        job = seen = RG__LOAD(p->job); /* a worker that slept through jobs joins the newest */
+        rg__pool_take_chunks(p, job, w->id);
     }
 }
 
-/* Starts and ends the job's generation: wakes the workers that sleep. */
+/* Moves the job number on and wakes the workers that sleep. */
 static void rg__pool_start_job(rg__pool *p) {
-    __atomic_add_fetch(&p->generation, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&p->job, 1, __ATOMIC_SEQ_CST);
     if (RG__LOAD(p->sleepers)) {
         pthread_mutex_lock(&p->lock);
         pthread_cond_broadcast(&p->wake);
@@ -1348,17 +1375,18 @@ static void rg__pool_destroy(rg_ctx *ctx, rg__pool *p) {
     int i;
     if (!p) return;
     if (p->owner != getpid()) { /* a forked child: the threads and their waits are the parent's */
+        REVGNN_FREE(ctx, p->runs);
         REVGNN_FREE(ctx, p->workers);
         REVGNN_FREE(ctx, p);
         return;
     }
     RG__STORE(p->stop, 1);
-    RG__STORE(p->pending, p->n_workers);
     rg__pool_start_job(p);
     for (i = 0; i < p->n_workers; i++) pthread_join(p->workers[i].thread, NULL);
     pthread_cond_destroy(&p->done);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
+    REVGNN_FREE(ctx, p->runs);
     REVGNN_FREE(ctx, p->workers);
     REVGNN_FREE(ctx, p);
 }
@@ -1387,7 +1415,9 @@ static rg__pool *rg__pool_create(rg_ctx *ctx, int threads) {
     if (!p) return NULL;
     memset(p, 0, sizeof *p);
     p->workers = (rg__pool_worker *)REVGNN_MALLOC(ctx, (size_t)(threads - 1) * sizeof *p->workers);
-    if (!p->workers) { REVGNN_FREE(ctx, p); return NULL; }
+    p->runs = (rg__pool_run_word *)REVGNN_MALLOC(ctx, (size_t)threads * sizeof *p->runs);
+    if (!p->workers || !p->runs) goto no_lock;
+    memset(p->runs, 0, (size_t)threads * sizeof *p->runs);
     if (pthread_mutex_init(&p->lock, NULL) != 0) goto no_lock;
     if (pthread_cond_init(&p->wake, NULL) != 0) goto no_wake;
     if (pthread_cond_init(&p->done, NULL) != 0) goto no_done;
@@ -1406,7 +1436,8 @@ no_done:
 no_wake:
     pthread_mutex_destroy(&p->lock);
 no_lock:
-    REVGNN_FREE(ctx, p->workers);
+    if (p->runs) REVGNN_FREE(ctx, p->runs);
+    if (p->workers) REVGNN_FREE(ctx, p->workers);
     REVGNN_FREE(ctx, p);
     return NULL;
 }
@@ -1417,8 +1448,8 @@ static void rg__pool_destroy(rg_ctx *ctx, rg__pool *p) { (void)ctx; (void)p; }
 
 /* body over [0, n) in chunks of grain indices (RG__GRAIN_SPLIT: about four per thread) on
    at most threads threads of the pool; the caller takes chunks too and returns when all are
-   done (a body never starts another job). Serial where there is no pool, one thread or one
-   chunk, or in a forked child of the pool's process. */
+   done, whether or not every worker came (a body never starts another job). Serial where
+   there is no pool, one thread or one chunk, or in a forked child of the pool's process. */
 static void rg__pool_run(rg__pool *p, int threads, int64_t n, int64_t grain, rg__range_fn body, void *arg) {
     if (n <= 0) return;
 #if RG__THREADS
@@ -1427,20 +1458,25 @@ static void rg__pool_run(rg__pool *p, int threads, int64_t n, int64_t grain, rg_
         if (threads > p->n_workers + 1) threads = p->n_workers + 1;
         if (grain <= 0) grain = (n + 4 * (int64_t)threads - 1) / (4 * (int64_t)threads);
         if (grain < n) {
+            uint32_t job = RG__LOAD(p->job) + 1;
+            if ((n + grain - 1) / grain > (int64_t)UINT32_MAX) grain = (n + UINT32_MAX - 1) / UINT32_MAX;
             p->body = body;
             p->arg = arg;
             p->n = n;
             p->grain = grain;
-            p->threads = threads;
-            RG__STORE(p->next, (int64_t)0);
-            RG__STORE(p->pending, p->n_workers);
+            p->n_chunks = (n + grain - 1) / grain;
+            RG__STORE(p->threads, threads);
+            RG__STORE(p->chunks_done, (int64_t)0);
+            for (k = 0; k < threads; k++)
+                RG__STORE(p->runs[k].claim, (uint64_t)job << 32 |
+                                                (uint64_t)((k + 1) * p->n_chunks / threads - k * p->n_chunks / threads));
             rg__pool_start_job(p);
-            rg__pool_take_chunks(p, 0);
-            for (k = 0; k < p->spin && RG__LOAD(p->pending) != 0; k++) rg__cpu_relax();
-            if (RG__LOAD(p->pending) != 0) {
+            rg__pool_take_chunks(p, job, 0);
+            for (k = 0; k < p->spin && RG__LOAD(p->chunks_done) != p->n_chunks; k++) rg__cpu_relax();
+            if (RG__LOAD(p->chunks_done) != p->n_chunks) {
                 pthread_mutex_lock(&p->lock);
                 RG__STORE(p->caller_sleeps, 1);
-                while (RG__LOAD(p->pending) != 0) pthread_cond_wait(&p->done, &p->lock);
+                while (RG__LOAD(p->chunks_done) != p->n_chunks) pthread_cond_wait(&p->done, &p->lock);
                 RG__STORE(p->caller_sleeps, 0);
                 pthread_mutex_unlock(&p->lock);
             }
