@@ -38,8 +38,11 @@
                          The BLAS then picks its own threads, and whether results are bitwise
                          the same for any thread count is up to it (the built-in GEMM's are).
       REVGNN_NO_OPENMP   build single-threaded even when compiled with -fopenmp.
-      REVGNN_SPIN_POLLS  polls (about 30 ns each on x86) an idle thread of the library spins
-                         before it sleeps (default 4096; OMP_WAIT_POLICY overrides it).
+      REVGNN_SPIN_POLLS  polls (about 30 ns each on recent x86) an idle thread of the library
+                         spins before it sleeps while the machine has a core for each runnable
+                         thread (default 131072, ~4 ms); REVGNN_SPIN_POLLS_CROWDED when it has
+                         not (default 4096, ~0.1 ms; Linux tells by /proc/loadavg). OMP_WAIT_POLICY
+                         overrides both.
       REVGNN_NO_STDIO    leave out everything that touches files (loaders, checkpoints).
 
    ENVIRONMENT
@@ -49,10 +52,11 @@
                          multiply-add may differ in the last bits.
       OMP_NUM_THREADS    threads of a context created with n_threads <= 0 (with -fopenmp).
       OMP_WAIT_POLICY    how the library's idle threads wait, read when a context is created:
-                         unset, a short spin then sleep (so a process that shares the machine
-                         keeps its CPU); ACTIVE, spin; PASSIVE, sleep at once. The loops run
-                         on the library's own POSIX threads, not libgomp's, whose default spin
-                         of milliseconds made a busy machine several times slower.
+                         unset, spin (REVGNN_SPIN_POLLS, or REVGNN_SPIN_POLLS_CROWDED when
+                         more threads are runnable than cores, so a process that shares the
+                         machine keeps its CPU) then sleep; ACTIVE, spin; PASSIVE, sleep at
+                         once. The loops run on the library's own POSIX threads, not libgomp's,
+                         whose default spin made a busy machine several times slower.
 
    CONTENTS (each section opens with a banner comment; declarations, then implementation)
       configuration - status and errors - context, allocator, memory accounting - tensors -
@@ -1037,10 +1041,11 @@ RGDEF rg_status rg_evaluate(const rg_dataset *ds, const rg_real *scores, double 
 #define RG__OMP 0
 #endif
 /* Threads: OpenMP switches them on and counts them (OMP_NUM_THREADS); the parallel loops run
-   on the library's own pool (below), whose idle threads sleep after a short spin where
-   libgomp's spin for milliseconds and take the CPU from a process that shares the machine.
+   on the library's own pool (below), whose idle threads spin only briefly when other
+   processes want the cores, where libgomp's keep spinning and take the CPU from them.
    Without POSIX threads and GNU atomics the ops run on the calling thread. */
 #if RG__OMP && (defined(__unix__) || defined(__APPLE__)) && (defined(__GNUC__) || defined(__clang__))
+#include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h> /* getpid: a forked child has none of its parent's threads */
 #define RG__THREADS 1
@@ -1253,11 +1258,20 @@ typedef void (*rg__range_fn)(void *arg, int64_t begin, int64_t end, int thread);
 #define RG__GRAIN_SPLIT 0
 #define RG__GRAIN_ROWS 64
 
+/* Polls (about 30 ns each on recent x86) a waiting thread makes before it sleeps. While the
+   machine has a core for every runnable thread, the long spin bridges the host work between
+   ops: a thread that sleeps there hands its core back to the hypervisor of a virtual
+   machine, which can take long to return it (measured: 15-40 % slower runs, all of it steal
+   time). When more threads are runnable than there are cores, the short spin leaves the
+   cores to the processes that share them. */
 #ifndef REVGNN_SPIN_POLLS
-/* Polls (about 30 ns each on x86) a waiting thread makes before it sleeps: enough to bridge
-   the gap between two ops, too few to matter to another process on the machine. */
-#define REVGNN_SPIN_POLLS 4096
+#define REVGNN_SPIN_POLLS 131072
 #endif
+#ifndef REVGNN_SPIN_POLLS_CROWDED
+#define REVGNN_SPIN_POLLS_CROWDED 4096
+#endif
+/* a worker re-reads how crowded the machine is after this many waits, and after each sleep */
+#define RG__CROWD_CHECK_WAITS 256
 
 typedef struct rg__pool rg__pool;
 
@@ -1289,7 +1303,9 @@ struct rg__pool {
     pthread_cond_t done;  /* the caller sleeps here until its job's chunks are done */
     rg__pool_worker *workers;
     int n_workers;        /* threads besides the caller */
-    long spin;            /* polls before sleeping */
+    long spin;            /* polls before sleeping: OMP_WAIT_POLICY's, or -1 for by crowding */
+    int crowded;          /* atomic: more runnable threads than cores, last time worker 1 looked */
+    int cores;
     /* the job, written before its claim word */
     rg__range_fn body;
     void *arg;
@@ -1341,14 +1357,44 @@ static void rg__pool_take_chunks(rg__pool *p, uint32_t job, int id) {
     for (r = 0; r < threads; r++) rg__pool_take_run(p, job, threads, (id + r) % threads, id);
 }
 
+/* Whether more threads are runnable than there are cores: the fourth field of Linux's
+   /proc/loadavg, "running/total", counts the runnable ones now (the reader among them).
+   Elsewhere, never. */
+static int rg__machine_crowded(int cores) {
+    char text[128];
+    ssize_t got;
+    long running = 0;
+    int fd = open("/proc/loadavg", O_RDONLY), field = 0, i;
+    if (fd < 0) return 0;
+    got = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (got <= 0) return 0;
+    text[got] = '\0';
+    for (i = 0; text[i] && field < 3; i++)
+        if (text[i] == ' ') field++;
+    for (; text[i] >= '0' && text[i] <= '9'; i++) running = running * 10 + (text[i] - '0');
+    return running > cores;
+}
+
+static long rg__pool_spin_now(const rg__pool *p) {
+    if (p->spin >= 0) return p->spin;
+    return RG__LOAD(p->crowded) ? REVGNN_SPIN_POLLS_CROWDED : REVGNN_SPIN_POLLS;
+}
+
 static void *rg__pool_main(void *arg) {
     rg__pool_worker *w = (rg__pool_worker *)arg;
     rg__pool *p = w->pool;
     uint32_t seen = 0, job;
+    long waits = 0;
+    int slept = 0;
     for (;;) {
-        long k;
-        for (k = 0; k < p->spin && RG__LOAD(p->job) == seen; k++) rg__cpu_relax();
-        if (RG__LOAD(p->job) == seen) {
+        long k, spin;
+        if (w->id == 1 && p->spin < 0 && (slept || ++waits % RG__CROWD_CHECK_WAITS == 0))
+            RG__STORE(p->crowded, rg__machine_crowded(p->cores));
+        spin = rg__pool_spin_now(p);
+        for (k = 0; k < spin && RG__LOAD(p->job) == seen; k++) rg__cpu_relax();
+        slept = RG__LOAD(p->job) == seen;
+        if (slept) {
             pthread_mutex_lock(&p->lock);
             __atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
             while (RG__LOAD(p->job) == seen) pthread_cond_wait(&p->wake, &p->lock);
@@ -1391,17 +1437,18 @@ static void rg__pool_destroy(rg_ctx *ctx, rg__pool *p) {
     REVGNN_FREE(ctx, p);
 }
 
-/* OMP_WAIT_POLICY, as libgomp reads it: ACTIVE spins (for minutes), PASSIVE sleeps at once. */
+/* OMP_WAIT_POLICY, as libgomp reads it: ACTIVE spins (for minutes), PASSIVE sleeps at once;
+   unset (or anything else), -1: the spin follows how crowded the machine is. */
 static long rg__pool_spin(void) {
     const char *v = getenv("OMP_WAIT_POLICY");
     char word[8];
     size_t i;
-    if (!v) return REVGNN_SPIN_POLLS;
+    if (!v) return -1;
     for (i = 0; i + 1 < sizeof word && v[i]; i++) word[i] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] - 'A' + 'a' : v[i]);
     word[i] = '\0';
     if (!v[i] && !strcmp(word, "active")) return LONG_MAX;
     if (!v[i] && !strcmp(word, "passive")) return 0;
-    return REVGNN_SPIN_POLLS;
+    return -1;
 }
 
 /* A pool for threads threads (the caller and threads - 1 workers); NULL, and the work runs
@@ -1422,6 +1469,8 @@ static rg__pool *rg__pool_create(rg_ctx *ctx, int threads) {
     if (pthread_cond_init(&p->wake, NULL) != 0) goto no_wake;
     if (pthread_cond_init(&p->done, NULL) != 0) goto no_done;
     p->spin = rg__pool_spin();
+    p->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (p->cores < 1) p->cores = 1;
     p->owner = getpid();
     for (i = 0; i < threads - 1; i++) {
         p->workers[i].pool = p;
@@ -1454,7 +1503,7 @@ static void rg__pool_run(rg__pool *p, int threads, int64_t n, int64_t grain, rg_
     if (n <= 0) return;
 #if RG__THREADS
     if (p && threads > 1 && p->owner == getpid()) {
-        long k;
+        long k, spin;
         if (threads > p->n_workers + 1) threads = p->n_workers + 1;
         if (grain <= 0) grain = (n + 4 * (int64_t)threads - 1) / (4 * (int64_t)threads);
         if (grain < n) {
@@ -1472,7 +1521,8 @@ static void rg__pool_run(rg__pool *p, int threads, int64_t n, int64_t grain, rg_
                                                 (uint64_t)((k + 1) * p->n_chunks / threads - k * p->n_chunks / threads));
             rg__pool_start_job(p);
             rg__pool_take_chunks(p, job, 0);
-            for (k = 0; k < p->spin && RG__LOAD(p->chunks_done) != p->n_chunks; k++) rg__cpu_relax();
+            spin = rg__pool_spin_now(p);
+            for (k = 0; k < spin && RG__LOAD(p->chunks_done) != p->n_chunks; k++) rg__cpu_relax();
             if (RG__LOAD(p->chunks_done) != p->n_chunks) {
                 pthread_mutex_lock(&p->lock);
                 RG__STORE(p->caller_sleeps, 1);
