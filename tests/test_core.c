@@ -306,15 +306,17 @@ TEST threads_idle_wait_policy(void) {
 TEST threads_short_spin_when_crowded(void) {
 #if defined(_OPENMP) && !defined(REVGNN_NO_OPENMP) && defined(__linux__)
     long cores = sysconf(_SC_NPROCESSORS_ONLN), k, made = 0;
-    pid_t hogs[65];
+    pid_t hogs[65], parent = getpid();
     double cpu;
     int ok;
     if (cores < 1 || cores > 64) SKIPm("core count out of this test's range");
     for (k = 0; k < cores + 1; k++) {
         pid_t pid = fork();
-        if (pid == 0)
-            for (;;) {
+        if (pid == 0) { /* spins until killed, or until this test's process is gone */
+            while (getppid() == parent) {
             }
+            _exit(0);
+        }
         if (pid < 0) break;
         hogs[made++] = pid;
     }
